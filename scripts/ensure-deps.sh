@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Makes sure the machine has what braid's tests and demo drive for real: the reference CNI
+# plugins, iproute2, iptables/nftables, tc, and a C compiler for the native shim.
+set -euo pipefail
+missing=()
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v tc >/dev/null || missing+=(iproute2)
+command -v iptables-save >/dev/null || missing+=(iptables)
+command -v nft >/dev/null || missing+=(nftables)
+command -v cc >/dev/null || missing+=(gcc libc6-dev)
+[ ${#missing[@]} -eq 0 ] && exit 0
+pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" != 0 ]; then
+  echo "braid needs: $pkgs— run as root: apt-get update && apt-get install -y $pkgs" >&2
+  exit 1
+fi
+echo "installing $pkgs" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq $pkgs >&2

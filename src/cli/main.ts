@@ -1,0 +1,55 @@
+// braid's single entry. With CNI_COMMAND set (and no subcommand) it is a CNI plugin;
+// otherwise it is an operator CLI. Subcommands load lazily so a CNI call pays for nothing else.
+import { runCniEdge } from './cni-edge.js';
+
+type Command = (argv: string[]) => Promise<number>;
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  net: { summary: 'run a network configuration list by hand (cnitool-compatible)', load: async () => (await import('../net/net-command.js')).netMain },
+  validate: { summary: 'lint conflists, NetworkAttachmentDefinitions and pod annotations', load: async () => (await import('../validate/cli.js')).validateMain },
+};
+
+export const HELP = `braid: a CNI meta-plugin that attaches pods to several networks
+
+Usage:
+  braid <command> [options]
+  CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION braid < config.json   (as a CNI plugin)
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([k, v]) => `  ${k.padEnd(10)} ${v.summary}`)
+  .join('\n')}
+  help       show this help
+
+Run 'braid <command> --help' for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined && process.env.CNI_COMMAND) return runCniEdge(process.env);
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(HELP);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === 'version') {
+    process.stdout.write(`braid ${BRAID_VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[cmd];
+  if (!entry) {
+    process.stderr.write(`braid: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
+    return 2;
+  }
+  return (await entry.load())(rest);
+}
+
+declare const BRAID_VERSION: string;
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`braid: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

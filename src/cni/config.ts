@@ -1,0 +1,124 @@
+// Network configuration (list) wire shapes (SPEC.md "Configuration format"). Unknown keys pass
+// through untouched: the raw objects are what braid sends to delegates.
+import { z } from 'zod';
+import { CniError, Code, decodeFailure } from './errors.js';
+import { validateNetworkName, validatePluginType } from './names.js';
+import { pickVersion, type SpecVersion } from './version.js';
+import { issuesToError } from './zod-issues.js';
+
+// libcni accepts "true"/"false" strings for these, case-insensitively (libcni/conf.go readBool).
+const boolish = z.union([
+  z.boolean(),
+  z
+    .string()
+    .refine((s) => /^(true|false)$/i.test(s), 'must be true or false')
+    .transform((s) => s.toLowerCase() === 'true'),
+]);
+
+export const IpamSchema = z.looseObject({ type: z.string().min(1) });
+
+export const PluginConfSchema = z.looseObject({
+  type: z.string().min(1, 'type is required'),
+  name: z.string().optional(),
+  cniVersion: z.string().optional(),
+  capabilities: z.record(z.string(), z.boolean()).optional(),
+  ipam: IpamSchema.optional(),
+  dns: z
+    .looseObject({
+      nameservers: z.array(z.string()).optional(),
+      domain: z.string().optional(),
+      search: z.array(z.string()).optional(),
+      options: z.array(z.string()).optional(),
+    })
+    .optional(),
+  args: z.record(z.string(), z.unknown()).optional(),
+  runtimeConfig: z.record(z.string(), z.unknown()).optional(),
+  prevResult: z.unknown().optional(),
+});
+export type PluginConf = z.infer<typeof PluginConfSchema>;
+
+export const NetConfListSchema = z.looseObject({
+  cniVersion: z.string().min(1, 'cniVersion is required'),
+  cniVersions: z.array(z.string()).optional(),
+  name: z.string().min(1, 'name is required'),
+  disableCheck: boolish.optional(),
+  disableGC: boolish.optional(),
+  plugins: z.array(z.unknown()).min(1, 'plugins must list at least one plugin'),
+});
+
+/** A parsed list: typed envelope plus the raw plugin objects exactly as written. */
+export interface NetConfList {
+  cniVersion: SpecVersion; // the version braid will speak to this list's plugins
+  declaredVersion: string;
+  name: string;
+  disableCheck: boolean;
+  disableGC: boolean;
+  plugins: Record<string, unknown>[];
+  raw: Record<string, unknown>;
+  /** The exact bytes it was read from, when it came from a file or stdin (kept for the cache). */
+  bytes?: string;
+}
+
+export function parseJsonObject(bytes: string | Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch (e) {
+    throw decodeFailure(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw decodeFailure(`${what} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function parseConfList(obj: Record<string, unknown>, what = 'network configuration list'): NetConfList {
+  const env = NetConfListSchema.safeParse(obj);
+  if (!env.success) throw issuesToError(env.error, obj, what);
+  validateNetworkName(env.data.name, 'name');
+  const cniVersion = pickVersion(env.data.cniVersion, env.data.cniVersions);
+  const plugins = env.data.plugins.map((p, i) => {
+    const r = PluginConfSchema.safeParse(p);
+    if (!r.success) throw issuesToError(r.error, p, what, Code.InvalidConfig, `plugins[${i}]`);
+    validatePluginType(r.data.type, `plugins[${i}].type`);
+    return p as Record<string, unknown>;
+  });
+  return {
+    cniVersion,
+    declaredVersion: env.data.cniVersion,
+    name: env.data.name,
+    disableCheck: env.data.disableCheck ?? false,
+    disableGC: env.data.disableGC ?? false,
+    plugins,
+    raw: obj,
+  };
+}
+
+/** Parse list or conf bytes, keeping the bytes for the result cache. */
+export function parseConfigBytes(bytes: string, what?: string): NetConfList {
+  const obj = parseJsonObject(bytes, what ?? 'network configuration');
+  const list = parseAnyConfig(obj, what);
+  if ('plugins' in obj) list.bytes = bytes;
+  return list;
+}
+
+/** A single-plugin .conf becomes a one-element list (libcni ConfListFromConf). */
+export function confToConfList(conf: Record<string, unknown>): Record<string, unknown> {
+  const { cniVersion, name, cniVersions, disableCheck, disableGC, ...rest } = conf;
+  void rest;
+  const plugin = { ...conf };
+  const list: Record<string, unknown> = { cniVersion, name, plugins: [plugin] };
+  if (cniVersions !== undefined) list.cniVersions = cniVersions;
+  if (disableCheck !== undefined) list.disableCheck = disableCheck;
+  if (disableGC !== undefined) list.disableGC = disableGC;
+  return list;
+}
+
+/** Accept either a conflist or a single conf object. */
+export function parseAnyConfig(obj: Record<string, unknown>, what?: string): NetConfList {
+  if ('plugins' in obj) return parseConfList(obj, what);
+  if (typeof obj.type !== 'string') {
+    throw new CniError(Code.InvalidConfig, `${what ?? 'network configuration'}: neither a list ("plugins") nor a plugin config ("type")`);
+  }
+  return parseConfList(confToConfList(obj), what);
+}

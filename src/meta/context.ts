@@ -1,0 +1,61 @@
+// Everything a verb needs, built once per CNI call from env + stdin.
+import { parseJsonObject } from '../cni/config.js';
+import { podIdentity } from '../cni/cni-args.js';
+import type { CniRequestEnv } from '../cni/env.js';
+import { pickVersion, type SpecVersion } from '../cni/version.js';
+import { Engine } from '../engine/engine.js';
+import type { PluginExec } from '../engine/exec-plugin.js';
+import { configureLogger, log } from '../log.js';
+import type { KubeApi } from '../k8s/kube-api.js';
+import { parseBraidConfig, type BraidConfig } from './braid-config.js';
+
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid?: string | undefined;
+}
+
+export interface MetaContext {
+  env: CniRequestEnv;
+  config: BraidConfig;
+  callerVersion: SpecVersion;
+  engine: Engine;
+  pod: PodRef | undefined;
+  /** Created on first use, so DEL and file-only setups never load the Kubernetes client. */
+  api(): Promise<KubeApi | undefined>;
+}
+
+export interface ContextOverrides {
+  exec?: PluginExec;
+  api?: KubeApi;
+}
+
+export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: ContextOverrides = {}): MetaContext {
+  const raw = parseJsonObject(stdin, 'braid configuration on stdin');
+  const { config, warnings } = parseBraidConfig(raw);
+  configureLogger({ logFile: config.logFile, logLevel: config.logLevel, logToStderr: config.logToStderr });
+  for (const w of warnings) log().warn({ key: w }, `braid configuration: ${w}`);
+  const callerVersion = pickVersion(config.cniVersion ?? '1.0.0', config.cniVersions);
+  const engine = new Engine({
+    path: [...config.binDir, ...env.path],
+    cacheDir: config.cniDir,
+    timeoutMs: config.delegateTimeout * 1000,
+    ...(overrides.exec ? { exec: overrides.exec } : {}),
+  });
+  const id = podIdentity(env.args);
+  const pod = id.namespace && id.name ? { namespace: id.namespace, name: id.name, uid: id.uid } : undefined;
+  let apiPromise: Promise<KubeApi | undefined> | undefined;
+  return {
+    env,
+    config,
+    callerVersion,
+    engine,
+    pod,
+    api() {
+      if (overrides.api) return Promise.resolve(overrides.api);
+      if (!config.kubeconfig) return Promise.resolve(undefined);
+      apiPromise ??= import('../k8s/kube-api.js').then((m) => m.kubeApiFromKubeconfig(config.kubeconfig!, config.apiTimeout * 1000));
+      return apiPromise;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// braid's own record of a pod's plan (issue 3 §8), written before anything runs, so DEL can
+// replay it in reverse with no API call even when the pod, a NAD or the API server is gone.
+import { join } from 'node:path';
+import { readFileSync, unlinkSync, readdirSync } from 'node:fs';
+import { CniError, Code } from '../cni/errors.js';
+import { validateContainerId, validateInterfaceName } from '../cni/names.js';
+import { ensurePrivateDir, writeFileAtomic } from '../engine/atomic-file.js';
+import type { CniArgs } from '../cni/cni-args.js';
+
+export interface PlannedAttachment {
+  network: string;
+  ifname: string;
+  config: string; // the exact list bytes sent to the delegates
+  capabilityArgs: Record<string, unknown>;
+  isCluster: boolean;
+  wantsDefaultRoute?: boolean;
+  defaultRouteGateways?: string[];
+}
+
+export interface PlanRecord {
+  kind: 'braidPlanV1';
+  containerId: string;
+  ifname: string;
+  netns: string;
+  cniArgs: CniArgs;
+  pod?: { namespace: string; name: string; uid?: string };
+  attachments: PlannedAttachment[];
+}
+
+export function planPath(cniDir: string, containerId: string, ifname: string): string {
+  validateContainerId(containerId);
+  validateInterfaceName(ifname);
+  return join(cniDir, 'plans', `${containerId}-${ifname}`);
+}
+
+export function writePlan(cniDir: string, rec: PlanRecord): void {
+  const path = planPath(cniDir, rec.containerId, rec.ifname);
+  try {
+    ensurePrivateDir(cniDir);
+    ensurePrivateDir(join(cniDir, 'plans'));
+    writeFileAtomic(path, JSON.stringify(rec));
+  } catch (e) {
+    throw new CniError(Code.IOFailure, `failed to record the plan in ${path}: ${(e as Error).message}`);
+  }
+}
+
+export type PlanRead = { state: 'missing' } | { state: 'ok'; plan: PlanRecord } | { state: 'corrupt'; reason: string };
+
+export function readPlan(cniDir: string, containerId: string, ifname: string): PlanRead {
+  let text: string;
+  try {
+    text = readFileSync(planPath(cniDir, containerId, ifname), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    return { state: 'corrupt', reason: (e as Error).message };
+  }
+  return decodePlan(text);
+}
+
+export function decodePlan(text: string): PlanRead {
+  try {
+    const p = JSON.parse(text) as PlanRecord;
+    const ok =
+      p?.kind === 'braidPlanV1' &&
+      typeof p.containerId === 'string' &&
+      Array.isArray(p.attachments) &&
+      p.attachments.every((a) => a && typeof a.config === 'string' && typeof a.ifname === 'string' && typeof a.network === 'string');
+    return ok ? { state: 'ok', plan: p } : { state: 'corrupt', reason: 'not a braidPlanV1 record' };
+  } catch (e) {
+    return { state: 'corrupt', reason: (e as Error).message };
+  }
+}
+
+export function removePlan(cniDir: string, containerId: string, ifname: string): void {
+  try {
+    unlinkSync(planPath(cniDir, containerId, ifname));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CniError(Code.IOFailure, `failed to remove plan: ${(e as Error).message}`);
+  }
+}
+
+export function listPlans(cniDir: string): Array<{ file: string; read: PlanRead }> {
+  let names: string[];
+  try {
+    names = readdirSync(join(cniDir, 'plans'));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !n.startsWith('.'))
+    .map((n) => {
+      try {
+        return { file: n, read: decodePlan(readFileSync(join(cniDir, 'plans', n), 'utf8')) };
+      } catch (e) {
+        return { file: n, read: { state: 'corrupt', reason: (e as Error).message } as PlanRead };
+      }
+    });
+}

@@ -1,0 +1,110 @@
+// Planning (issue 3 §4), pure: the ordered attachments of a pod. Cluster network first on
+// CNI_IFNAME, then default networks, then selections; position N gets net<N> unless it names
+// an interface (Multus's numbering, so names don't change when switching).
+import { CniError, Code } from '../cni/errors.js';
+import { parseConfList, type NetConfList } from '../cni/config.js';
+import { validateInterfaceName } from '../cni/names.js';
+import type { NetworkSelection } from './network-selection.js';
+
+export interface ResolvedNetwork {
+  /** "ns/name" for a NAD, the network name for a file or inline config. */
+  displayName: string;
+  list: NetConfList;
+}
+
+export interface Attachment {
+  network: string;
+  ifname: string;
+  list: NetConfList;
+  capabilityArgs: Record<string, unknown>;
+  isCluster: boolean;
+  wantsDefaultRoute?: boolean;
+  defaultRouteGateways?: string[];
+}
+
+export interface PlanInput {
+  cluster: ResolvedNetwork;
+  defaults: ResolvedNetwork[];
+  selections: Array<{ selection: NetworkSelection; network: ResolvedNetwork }>;
+  ifname: string;
+  /** The runtime's own capability args: only the cluster network gets them (NPWG §4.1.2.1). */
+  runtimeCapabilityArgs: Record<string, unknown>;
+}
+
+// NPWG selection keys and the capability each becomes in runtimeConfig.
+const SELECTION_CAPABILITIES: Array<[keyof NetworkSelection, string]> = [
+  ['ips', 'ips'],
+  ['mac', 'mac'],
+  ['portMappings', 'portMappings'],
+  ['bandwidth', 'bandwidth'],
+  ['infinibandGuid', 'infinibandGUID'],
+];
+
+const declares = (list: NetConfList, cap: string) =>
+  list.plugins.some((p) => (p.capabilities as Record<string, unknown> | undefined)?.[cap] === true);
+
+/** cni-args land in every plugin's args.cni, overriding the NAD's own values (NPWG §4.1.2.1.4). */
+function withCniArgs(list: NetConfList, cniArgs: Record<string, unknown> | undefined): NetConfList {
+  if (!cniArgs || Object.keys(cniArgs).length === 0) return list;
+  const plugins = list.plugins.map((p) => {
+    const args = (p.args && typeof p.args === 'object' ? p.args : {}) as Record<string, unknown>;
+    const cni = (args.cni && typeof args.cni === 'object' ? args.cni : {}) as Record<string, unknown>;
+    return { ...p, args: { ...args, cni: { ...cni, ...cniArgs } } };
+  });
+  const raw = { ...list.raw, plugins };
+  return { ...parseConfList(raw), bytes: JSON.stringify(raw) };
+}
+
+function selectionCapabilities(sel: NetworkSelection, network: ResolvedNetwork): Record<string, unknown> {
+  const caps: Record<string, unknown> = {};
+  for (const [key, cap] of SELECTION_CAPABILITIES) {
+    const value = sel[key];
+    if (value === undefined) continue;
+    if (!declares(network.list, cap)) {
+      throw new CniError(
+        Code.InvalidConfig,
+        `network ${network.displayName}: ${sel.source} asks for ${String(key)} but no plugin in its config declares the "${cap}" capability`,
+      );
+    }
+    caps[cap] = value;
+  }
+  return caps;
+}
+
+export function planAttachments(input: PlanInput): Attachment[] {
+  const plan: Attachment[] = [
+    {
+      network: input.cluster.displayName,
+      ifname: input.ifname,
+      list: input.cluster.list,
+      capabilityArgs: input.runtimeCapabilityArgs,
+      isCluster: true,
+    },
+  ];
+  for (const net of input.defaults) {
+    plan.push({ network: net.displayName, ifname: `net${plan.length}`, list: net.list, capabilityArgs: {}, isCluster: false });
+  }
+  const defaultRouteAsks = input.selections.filter((s) => s.selection.defaultRoute !== undefined);
+  if (defaultRouteAsks.length > 1) {
+    throw new CniError(Code.InvalidConfig, `only one network may request default-route; ${defaultRouteAsks.map((s) => s.selection.source).join(' and ')} both do`);
+  }
+  for (const { selection, network } of input.selections) {
+    const ifname = selection.interface ?? `net${plan.length}`;
+    validateInterfaceName(ifname, `${selection.source}.interface`, Code.InvalidConfig);
+    plan.push({
+      network: network.displayName,
+      ifname,
+      list: withCniArgs(network.list, selection.cniArgs),
+      capabilityArgs: selectionCapabilities(selection, network),
+      isCluster: false,
+      ...(selection.defaultRoute !== undefined ? { wantsDefaultRoute: true, defaultRouteGateways: selection.defaultRoute } : {}),
+    });
+  }
+  const seen = new Map<string, string>();
+  for (const a of plan) {
+    const other = seen.get(a.ifname);
+    if (other) throw new CniError(Code.InvalidConfig, `interface name "${a.ifname}" is used by both ${other} and ${a.network}`);
+    seen.set(a.ifname, a.network);
+  }
+  return plan;
+}

@@ -1,0 +1,126 @@
+// ADD (issue 3 §5-7): plan, record the plan, run every attachment, merge, write network-status.
+// Any failure rolls back every attempted attachment in reverse before the error is returned.
+import { toCniError } from '../../cni/errors.js';
+import { toVersion, type Result } from '../../cni/result.js';
+import type { RuntimeConf } from '../../engine/engine.js';
+import { log } from '../../log.js';
+import type { MetaContext } from '../context.js';
+import { applyDefaultRoute } from '../default-route.js';
+import { networkStatus, networkStatusPatch } from '../network-status.js';
+import { podNetworks } from '../pod-networks.js';
+import { planAttachments, type Attachment } from '../plan.js';
+import { removePlan, writePlan, type PlanRecord } from '../plan-record.js';
+import { waitForReadiness } from '../readiness.js';
+import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
+import { clusterOnly, mergeResults, type AttachmentResult } from '../result-merge.js';
+import { rollback } from './del.js';
+
+export function runtimeFor(ctx: MetaContext, a: { ifname: string; capabilityArgs: Record<string, unknown> }): RuntimeConf {
+  return { containerId: ctx.env.containerId, netns: ctx.env.netns, ifname: a.ifname, args: ctx.env.args, capabilityArgs: a.capabilityArgs };
+}
+
+async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
+  const wanted = await podNetworks(ctx);
+  const rctx: ResolveContext = { api: await ctx.api(), config: ctx.config, podNamespace: ctx.pod?.namespace, nadMemo: new Map() };
+  // Resolve everything concurrently: each distinct NAD is fetched once.
+  const [cluster, defaults, selections] = await Promise.all([
+    wanted.defaultNetwork
+      ? resolveInMultusNamespace(rctx, `${wanted.defaultNetwork.namespace}/${wanted.defaultNetwork.name}`)
+      : resolveClusterNetwork(rctx),
+    wanted.isSystemPod ? Promise.resolve([]) : resolveDefaultNetworks(rctx),
+    Promise.all(wanted.selections.map(async (s) => ({ selection: s, network: await resolveSelection(rctx, s.namespace, s.name) }))),
+  ]);
+  return planAttachments({
+    cluster,
+    defaults,
+    selections,
+    ifname: ctx.env.ifname,
+    runtimeCapabilityArgs: (ctx.config.runtimeConfig ?? {}) as Record<string, unknown>,
+  });
+}
+
+function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
+  return {
+    kind: 'braidPlanV1',
+    containerId: ctx.env.containerId,
+    ifname: ctx.env.ifname,
+    netns: ctx.env.netns,
+    cniArgs: ctx.env.args,
+    ...(ctx.pod ? { pod: { namespace: ctx.pod.namespace, name: ctx.pod.name, ...(ctx.pod.uid ? { uid: ctx.pod.uid } : {}) } } : {}),
+    attachments: plan.map((a) => ({
+      network: a.network,
+      ifname: a.ifname,
+      config: a.list.bytes ?? JSON.stringify(a.list.raw),
+      capabilityArgs: a.capabilityArgs,
+      isCluster: a.isCluster,
+      ...(a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {}),
+    })),
+  };
+}
+
+async function runAttachment(ctx: MetaContext, a: Attachment): Promise<AttachmentResult> {
+  try {
+    const result = await ctx.engine.addList(a.list, runtimeFor(ctx, a));
+    return {
+      network: a.network,
+      ifname: a.ifname,
+      isCluster: a.isCluster,
+      result,
+      ...(a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {}),
+    };
+  } catch (e) {
+    throw toCniError(e).withContext(`network ${a.network} (${a.ifname})`);
+  }
+}
+
+/** Cluster network first; then the rest in order, or all at once with `parallel`. */
+async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachment[]): Promise<AttachmentResult[]> {
+  const [cluster, ...rest] = plan;
+  attempted.push(cluster!);
+  const results = [await runAttachment(ctx, cluster!)];
+  if (!ctx.config.parallel) {
+    for (const a of rest) {
+      attempted.push(a);
+      results.push(await runAttachment(ctx, a));
+    }
+    return results;
+  }
+  attempted.push(...rest);
+  const settled = await Promise.allSettled(rest.map((a) => runAttachment(ctx, a)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return [...results, ...settled.map((s) => (s as PromiseFulfilledResult<AttachmentResult>).value)];
+}
+
+async function writeStatus(ctx: MetaContext, results: AttachmentResult[]): Promise<void> {
+  const api = await ctx.api();
+  if (!api || !ctx.pod) return;
+  try {
+    await api.patchPodStatus(ctx.pod.namespace, ctx.pod.name, networkStatusPatch(networkStatus(results)));
+  } catch (e) {
+    // A status write must not fail a pod whose networking works (issue 3 §7).
+    log().warn({ pod: `${ctx.pod.namespace}/${ctx.pod.name}`, err: (e as Error).message }, 'failed to write network-status');
+  }
+}
+
+export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
+  await waitForReadiness(ctx.config.readinessindicatorfile);
+  const plan = await buildPlan(ctx);
+  writePlan(ctx.config.cniDir, record(ctx, plan));
+  const attempted: Attachment[] = [];
+  let results: AttachmentResult[];
+  try {
+    results = await runPlan(ctx, plan, attempted);
+    await applyDefaultRoute(ctx.env.netns, results);
+  } catch (e) {
+    const failure = toCniError(e);
+    const leftovers = await rollback(ctx, attempted.map((a) => ({ list: a.list, ifname: a.ifname, capabilityArgs: a.capabilityArgs })));
+    if (leftovers.length === 0) removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+    else log().error({ errors: leftovers.map((l) => l.message) }, 'rollback incomplete; the plan is kept for the runtime DEL');
+    throw failure;
+  }
+  await writeStatus(ctx, results);
+  const out: Result = ctx.config.result === 'cluster' ? clusterOnly(results) : mergeResults(results);
+  return toVersion(out, ctx.callerVersion);
+}
+

@@ -1,0 +1,81 @@
+// DEL (issue 3 §8): replay the recorded plan in reverse with no API call; continue past
+// failures and report them (never swallow). With no plan, DEL the cluster network from
+// config; with a corrupt plan, tear down every result-cache record of the container, then
+// drop the plan, so a bad file can neither leak IPs nor make DEL fail forever.
+import { CniError, toCniError } from '../../cni/errors.js';
+import { parseConfigBytes, type NetConfList } from '../../cni/config.js';
+import { joinErrors } from '../../engine/engine.js';
+import { configBytes, listRecords } from '../../engine/result-cache.js';
+import { log } from '../../log.js';
+import type { MetaContext } from '../context.js';
+import { readPlan, removePlan } from '../plan-record.js';
+import { resolveClusterNetwork } from '../resolve-networks.js';
+
+export interface Teardown {
+  list: NetConfList;
+  ifname: string;
+  capabilityArgs: Record<string, unknown>;
+}
+
+/** DEL each attachment, last first; returns the failures (empty when all went). */
+export async function rollback(ctx: MetaContext, items: Teardown[]): Promise<CniError[]> {
+  const errors: CniError[] = [];
+  for (const t of [...items].reverse()) {
+    try {
+      await ctx.engine.delList(t.list, {
+        containerId: ctx.env.containerId,
+        netns: ctx.env.netns,
+        ifname: t.ifname,
+        args: ctx.env.args,
+        capabilityArgs: t.capabilityArgs,
+      });
+    } catch (e) {
+      errors.push(toCniError(e).withContext(`DEL of ${t.list.name} (${t.ifname})`));
+    }
+  }
+  return errors;
+}
+
+/** The cluster network from local config only: DEL must not call the API. */
+async function clusterFromConfig(ctx: MetaContext): Promise<Teardown[]> {
+  const cn = ctx.config.clusterNetwork;
+  if (typeof cn === 'string' && !cn.startsWith('/')) return []; // a NAD: unknowable without the API
+  try {
+    const net = await resolveClusterNetwork({ api: undefined, config: ctx.config, podNamespace: undefined, nadMemo: new Map() });
+    return [{ list: net.list, ifname: ctx.env.ifname, capabilityArgs: (ctx.config.runtimeConfig ?? {}) as Record<string, unknown> }];
+  } catch (e) {
+    log().warn({ err: (e as Error).message }, 'DEL without a plan: cluster network config unavailable');
+    return [];
+  }
+}
+
+/** What the engine's result cache still knows about this container (for a corrupt plan). */
+function cachedAttachments(ctx: MetaContext): Teardown[] {
+  const out: Teardown[] = [];
+  for (const rec of listRecords(ctx.config.cniDir).records) {
+    if (rec.containerId !== ctx.env.containerId) continue;
+    try {
+      out.push({ list: parseConfigBytes(configBytes(rec), 'cached network config'), ifname: rec.ifName, capabilityArgs: rec.capabilityArgs ?? {} });
+    } catch (e) {
+      log().warn({ network: rec.networkName, ifname: rec.ifName, err: (e as Error).message }, 'unusable result-cache record skipped');
+    }
+  }
+  return out;
+}
+
+export async function del(ctx: MetaContext): Promise<undefined> {
+  const read = readPlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+  let items: Teardown[];
+  if (read.state === 'ok') {
+    items = read.plan.attachments.map((a) => ({ list: parseConfigBytes(a.config, `recorded config of ${a.network}`), ifname: a.ifname, capabilityArgs: a.capabilityArgs }));
+  } else {
+    if (read.state === 'corrupt') log().error({ reason: read.reason }, 'plan record is corrupt; tearing down what the result cache knows');
+    const cached = cachedAttachments(ctx);
+    const cluster = (await clusterFromConfig(ctx)).filter((c) => !cached.some((x) => x.ifname === c.ifname));
+    items = [...cluster, ...cached];
+  }
+  const errors = await rollback(ctx, items);
+  if (errors.length) throw joinErrors(errors);
+  removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+  return undefined;
+}
