@@ -1,6 +1,8 @@
-// The thin edge (STYLE 1): owns env, stdin, stdout and the exit code for CNI mode.
+// The thin edge (STYLE 1): owns env, stdin, stdout and the exit code for CNI mode. The daemon
+// reuses cniResponse so both modes answer byte for byte alike.
 import { CniError, Code, toCniError } from '../cni/errors.js';
-import { CURRENT_VERSION, versionInfo } from '../cni/version.js';
+import { CURRENT_VERSION, isSupported, versionInfo } from '../cni/version.js';
+import type { ContextOverrides } from '../meta/context.js';
 
 export const MAX_STDIN_BYTES = 4 * 1024 * 1024;
 
@@ -16,37 +18,45 @@ export async function readStdin(limit = MAX_STDIN_BYTES): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Best effort: the cniVersion the caller spoke, for rendering errors in its version. */
+/** The cniVersion the caller spoke, for rendering errors in its version (best effort). */
 export function callerVersion(stdin: Buffer | undefined): string {
   if (!stdin?.length) return CURRENT_VERSION;
   try {
     const v = JSON.parse(stdin.toString('utf8'))?.cniVersion;
-    return typeof v === 'string' && v ? v : CURRENT_VERSION;
+    return typeof v === 'string' && isSupported(v) ? v : CURRENT_VERSION;
   } catch {
     return CURRENT_VERSION;
   }
 }
 
-export function writeJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+export interface CniResponse {
+  exitCode: number;
+  /** Exactly one JSON document and a newline, or empty for a silent success (DEL, CHECK). */
+  stdout: string;
+}
+
+export async function cniResponse(env: NodeJS.ProcessEnv, stdin: Buffer, overrides?: ContextOverrides): Promise<CniResponse> {
+  try {
+    if (stdin.length > MAX_STDIN_BYTES) throw new CniError(Code.InvalidConfig, `stdin exceeds ${MAX_STDIN_BYTES} bytes`);
+    // VERSION needs nothing else: answer before loading any verb code.
+    if (env.CNI_COMMAND === 'VERSION') return { exitCode: 0, stdout: `${JSON.stringify(versionInfo(callerVersion(stdin)))}\n` };
+    const { handleCni } = await import('../meta/cni-handler.js');
+    const out = await handleCni(env, stdin, overrides);
+    return { exitCode: 0, stdout: out === undefined ? '' : `${JSON.stringify(out)}\n` };
+  } catch (e) {
+    return { exitCode: 1, stdout: `${JSON.stringify(toCniError(e).toJSON(callerVersion(stdin)))}\n` };
+  }
 }
 
 export async function runCniEdge(env: NodeJS.ProcessEnv): Promise<number> {
-  let stdin: Buffer | undefined;
+  let stdin: Buffer;
   try {
-    if (env.CNI_COMMAND === 'VERSION') {
-      stdin = await readStdin();
-      writeJson(versionInfo(callerVersion(stdin)));
-      return 0;
-    }
     stdin = await readStdin();
-    const { handleCni } = await import('../meta/cni-handler.js');
-    const out = await handleCni(env, stdin);
-    if (out !== undefined) writeJson(out);
-    return 0;
   } catch (e) {
-    const err = toCniError(e);
-    writeJson(err.toJSON(callerVersion(stdin)));
+    process.stdout.write(`${JSON.stringify(toCniError(e).toJSON(CURRENT_VERSION))}\n`);
     return 1;
   }
+  const r = await cniResponse(env, stdin);
+  process.stdout.write(r.stdout);
+  return r.exitCode;
 }

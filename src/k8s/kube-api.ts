@@ -1,7 +1,8 @@
 // The three API calls braid makes (get pod, get NAD, merge-patch pod status). KubeConfig from
 // @kubernetes/client-node loads the kubeconfig and applies its auth (token, client certs,
 // exec plugins); the requests themselves are one plain HTTP call each, with a hard timeout.
-import type { IncomingMessage, RequestOptions } from 'node:http';
+import http, { type IncomingMessage, type RequestOptions } from 'node:http';
+import https from 'node:https';
 import { CniError, Code } from '../cni/errors.js';
 import { log } from '../log.js';
 
@@ -56,7 +57,7 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
   const cluster = kc.getCurrentCluster();
   if (!cluster?.server) throw new CniError(Code.InvalidConfig, `kubeconfig ${kubeconfigPath} has no current cluster server`);
   const base = new URL(cluster.server);
-  const transport = base.protocol === 'http:' ? await import('node:http') : await import('node:https');
+  const transport = base.protocol === 'http:' ? http : https;
 
   async function request(method: string, path: string, body?: unknown, contentType?: string): Promise<RawResponse> {
     const opts: RequestOptions & { headers: Record<string, string> } = {

@@ -28,12 +28,29 @@ export interface MetaContext {
 export interface ContextOverrides {
   exec?: PluginExec;
   api?: KubeApi;
+  /**
+   * Daemon mode: braid's config comes from the daemon's --config file; stdin (the shim's CNI
+   * entry) contributes only what the runtime sets per call.
+   */
+  baseConfig?: Record<string, unknown>;
+  /** The daemon configures logging once, not per call. */
+  keepLogger?: boolean;
+}
+
+// Keys a runtime sets on the entry it calls; everything else comes from the daemon's config.
+const PER_CALL_KEYS = ['cniVersion', 'cniVersions', 'name', 'runtimeConfig', 'args', 'prevResult'] as const;
+
+function effectiveConfig(stdinObj: Record<string, unknown>, base: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!base) return stdinObj;
+  const out: Record<string, unknown> = { ...base };
+  for (const k of PER_CALL_KEYS) if (stdinObj[k] !== undefined) out[k] = stdinObj[k];
+  return out;
 }
 
 export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: ContextOverrides = {}): MetaContext {
-  const raw = parseJsonObject(stdin, 'braid configuration on stdin');
+  const raw = effectiveConfig(parseJsonObject(stdin, 'braid configuration on stdin'), overrides.baseConfig);
   const { config, warnings } = parseBraidConfig(raw);
-  configureLogger({ logFile: config.logFile, logLevel: config.logLevel, logToStderr: config.logToStderr });
+  if (!overrides.keepLogger) configureLogger({ logFile: config.logFile, logLevel: config.logLevel, logToStderr: config.logToStderr });
   for (const w of warnings) log().warn({ key: w }, `braid configuration: ${w}`);
   const callerVersion = pickVersion(config.cniVersion ?? '1.0.0', config.cniVersions);
   const engine = new Engine({
