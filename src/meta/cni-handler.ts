@@ -1,12 +1,23 @@
 // braid as a CNI plugin: one module per verb, dispatched from here.
 import { parseCniEnv } from '../cni/env.js';
 import { parseJsonObject } from '../cni/config.js';
-import { buildContext, type ContextOverrides } from './context.js';
+import { buildContext, type ContextOverrides, type MetaContext } from './context.js';
+import { withContainerLock, withGcLock } from './container-lock.js';
 
 export async function handleCni(envVars: NodeJS.ProcessEnv, stdin: Buffer, overrides: ContextOverrides = {}): Promise<unknown> {
   const env = parseCniEnv(envVars);
   const ctx = buildContext(env, stdin, overrides);
-  switch (env.command) {
+  const run = () => dispatch(ctx, stdin);
+  if (env.command === 'GC') return withGcLock(ctx.config.cniDir, run);
+  if (env.command === 'ADD' || env.command === 'DEL' || env.command === 'CHECK') {
+    // A teardown matters more than its lock: DEL still runs when the lock can't be written.
+    return withContainerLock(ctx.config.cniDir, env.containerId, run, { required: env.command !== 'DEL' });
+  }
+  return run();
+}
+
+async function dispatch(ctx: MetaContext, stdin: Buffer): Promise<unknown> {
+  switch (ctx.env.command) {
     case 'ADD':
       return (await import('./verbs/add.js')).add(ctx);
     case 'DEL':

@@ -63,6 +63,8 @@ function run(binary: string, env: Record<string, string>, input: string): Promis
       clearTimeout(timer);
       resolve({ status: code ?? (signal ? 128 : -1), stdout, stderr });
     });
+    // braid stops reading at its stdin cap and exits; the unread rest is not an error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }

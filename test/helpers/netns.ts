@@ -42,7 +42,8 @@ export class TestWorld {
   }
 
   netns(suffix = 'ns'): { name: string; path: string } {
-    const name = `braid-${this.tag}-${suffix}`;
+    const n = this.namespaces.length;
+    const name = `braid-${this.tag}-${suffix}${n ? n : ''}`;
     sh('ip', ['netns', 'add', name]);
     this.namespaces.push(name);
     sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
