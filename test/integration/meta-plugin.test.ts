@@ -1,16 +1,13 @@
 // braid as the meta-plugin (issue 3): a pod selecting three NADs through the real binary,
 // the real reference plugins and a loopback API server.
-import { mkdirSync, readdirSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
-import { NO_TRACES, TestWorld, ifaceIn, ipv4Of, nsRoutes, traces } from '../helpers/netns.js';
-import { assertBuilt, callBraid, k8sArgs } from '../helpers/braid-runner.js';
+import { TestWorld, ifaceIn, ipv4Of, nsRoutes } from '../helpers/netns.js';
+import { assertBuilt } from '../helpers/braid-runner.js';
+import { CLEAN, PodScenario, type ScenarioOptions } from '../helpers/pod-scenario.js';
 
-const FAKE = join(import.meta.dirname, '../fixtures/plugins/fake-plugin');
 let api: FakeApiServer;
 let world: TestWorld;
-let kubeconfig: string;
 
 beforeAll(async () => {
   assertBuilt();
@@ -19,102 +16,13 @@ beforeAll(async () => {
 afterAll(() => api.close());
 beforeEach(() => {
   world = new TestWorld();
-  kubeconfig = api.writeKubeconfig(world.dir('kubeconfig'));
   api.reset();
 });
 afterEach(() => world.cleanup());
 
-interface Scenario {
-  ns: { name: string; path: string };
-  config: Record<string, unknown>;
-  dataDir: string;
-  cniDir: string;
-  containerId: string;
-  podName: string;
-  networks: string[];
-}
-
-/** cluster network (file) + three NADs, each on its own 198.18.<base+i>.0/24. */
-function scenario(base: number, opts: { parallel?: boolean; annotation?: string; failAt?: number; failCode?: number } = {}): Scenario {
-  const ns = world.netns('pod');
-  const { a: master } = world.veth('m');
-  const dataDir = world.dir('ipam');
-  const cniDir = world.dir('braid');
-  const confDir = world.dir('net.d');
-  const binDir = world.dir('bin');
-  mkdirSync(confDir, { recursive: true });
-  mkdirSync(binDir, { recursive: true });
-  copyFileSync(FAKE, join(binDir, 'fake'));
-  const ipam = (i: number) => ({ type: 'host-local', dataDir, ranges: [[{ subnet: `198.18.${base + i}.0/24` }]], ...(i === 0 ? { routes: [{ dst: '0.0.0.0/0' }] } : {}) });
-  const fail = (i: number) => (opts.failAt === i ? [{ type: 'fake', fake: { add: `error:${opts.failCode ?? 7}` } }] : []);
-  const clusterName = world.name('cl');
-  const clusterFile = join(confDir, '10-cluster.conflist');
-  writeFileSync(
-    clusterFile,
-    JSON.stringify({ cniVersion: '1.0.0', name: clusterName, plugins: [{ type: 'bridge', bridge: world.name('c0'), isGateway: true, ipam: ipam(0) }, ...fail(0)] }),
-  );
-  const podNs = world.name('ns');
-  const nads = [
-    { name: `${world.tag}-a`, config: { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('a0'), ipam: ipam(1) }, ...fail(1)] } },
-    { name: `${world.tag}-b`, config: { cniVersion: '0.4.0', plugins: [{ type: 'macvlan', master, mode: 'bridge', ipam: ipam(2) }, ...fail(2)] } },
-    {
-      name: `${world.tag}-c`,
-      config: {
-        cniVersion: '1.0.0',
-        plugins: [
-          { type: 'bridge', bridge: world.name('c1'), ipam: ipam(3) },
-          { type: 'bandwidth', capabilities: { bandwidth: true } },
-          ...fail(3),
-        ],
-      },
-    },
-  ];
-  for (const n of nads) api.addNad(podNs, n.name, n.config);
-  const podName = world.name('pod');
-  // JSON form; the third selection also asks for bandwidth (its NAD declares the capability).
-  const annotation =
-    opts.annotation ??
-    JSON.stringify([
-      { name: nads[0]!.name },
-      { name: nads[1]!.name, namespace: podNs },
-      { name: nads[2]!.name, bandwidth: { ingressRate: 2_000_000, ingressBurst: 20_000, egressRate: 2_000_000, egressBurst: 20_000 } },
-    ]);
-  const pod = api.addPod({ metadata: { name: podName, namespace: podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': annotation } }, spec: { nodeName: 'node1' } });
-  const config = {
-    cniVersion: '1.0.0',
-    name: 'braid-net',
-    type: 'braid',
-    kubeconfig,
-    clusterNetwork: clusterFile,
-    confDir,
-    cniDir,
-    binDir: `${binDir}:/usr/lib/cni`,
-    logFile: world.dir('braid.log'),
-    parallel: opts.parallel ?? false,
-  };
-  return {
-    ns,
-    config,
-    dataDir,
-    cniDir,
-    containerId: `ctr${world.tag}`,
-    podName: `${podNs}/${podName}:${(pod as any).metadata.uid}`,
-    networks: [clusterName, ...nads.map((n) => `${podNs}/${n.name}`)],
-  };
-}
-
-async function call(s: Scenario, command: 'ADD' | 'DEL' | 'CHECK', extra: Record<string, unknown> = {}) {
-  const [podNs, rest] = s.podName.split('/') as [string, string];
-  const [name, uid] = rest.split(':') as [string, string];
-  const r = await callBraid({ command, containerId: s.containerId, netns: s.ns.path, ifname: 'eth0', args: k8sArgs(podNs, name, uid), config: { ...s.config, ...extra } });
-  if (command === 'ADD') world.onCleanup(() => callBraid({ command: 'DEL', containerId: s.containerId, netns: s.ns.path, args: k8sArgs(podNs, name, uid), config: s.config }));
-  return r;
-}
-
-const leftovers = (s: Scenario) =>
-  traces({ tag: world.tag, containerIds: [s.containerId], dataDirs: [s.dataDir], networks: s.networks.map((n) => n.split('/').pop()!), ignoreLinks: world.ownLinks() });
-const records = (s: Scenario) =>
-  ['results', 'plans'].flatMap((d) => (existsSync(join(s.cniDir, d)) ? readdirSync(join(s.cniDir, d)).map((f) => `${d}/${f}`) : []));
+const scenario = (base: number, opts: ScenarioOptions = {}) => new PodScenario(world, api, base, opts);
+const call = (s: PodScenario, command: 'ADD' | 'DEL' | 'CHECK') => s.call(command);
+const leftovers = (s: PodScenario) => s.leftovers();
 
 describe.each([false, true])('a pod selecting three NADs (parallel: %s)', (parallel) => {
   it('ADD gives eth0, net1, net2, net3; network-status lists four; DEL with the API down leaves nothing', async () => {
@@ -139,8 +47,7 @@ describe.each([false, true])('a pod selecting three NADs (parallel: %s)', (paral
     expect(r.routes.filter((rt: any) => rt.dst === '0.0.0.0/0')).toHaveLength(1);
     expect(nsRoutes(s.ns.name).filter((rt) => rt.dst === 'default')).toHaveLength(1);
 
-    const [podNs, podName] = s.podName.split(':')[0]!.split('/') as [string, string];
-    const status = JSON.parse(api.getPod(podNs, podName)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
+    const status = JSON.parse(api.getPod(s.podNs, s.podName)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
     expect(status.map((e: any) => [e.name, e.interface, e.default === true])).toEqual([
       [s.networks[0], 'eth0', true],
       [s.networks[1], 'net1', false],
@@ -168,15 +75,14 @@ describe.each([false, true])('a pod selecting three NADs (parallel: %s)', (paral
       await api.start();
     }
     for (const ifname of ['eth0', 'net1', 'net2', 'net3']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
-    expect(leftovers(s)).toEqual(NO_TRACES);
-    expect(records(s)).toEqual([]);
+    expect(leftovers(s)).toEqual(CLEAN);
     expect((await call(s, 'DEL')).status).toBe(0); // a second DEL is fine
   });
 });
 
 describe('a failure at each position rolls back everything', () => {
   it.each([0, 1, 2, 3])('failing network at position %i', async (pos) => {
-    const s = scenario(56 + pos * 4, { failAt: pos, failCode: 7 });
+    const s = scenario(56 + pos * 4, { fault: { at: pos, modes: { add: 'error:7' } } });
     const add = await call(s, 'ADD');
     expect(add.status).not.toBe(0);
     expect(add.json.code).toBe(7);
@@ -184,8 +90,7 @@ describe('a failure at each position rolls back everything', () => {
     expect(add.json.msg).toContain('plugin fake failed (add): injected failure');
     // Nothing left even before the runtime's DEL.
     for (const ifname of ['eth0', 'net1', 'net2', 'net3']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
-    expect(leftovers(s)).toEqual(NO_TRACES);
-    expect(records(s)).toEqual([]);
+    expect(leftovers(s)).toEqual(CLEAN);
     expect((await call(s, 'DEL')).status).toBe(0);
   });
 });
@@ -206,6 +111,6 @@ describe('invalid annotations fail ADD with code 7 and a precise message', () =>
     expect(add.json.code).toBe(7);
     expect(add.json.msg).toMatch(msg);
     expect(ifaceIn(s.ns.name, 'eth0')).toBeUndefined();
-    expect(records(s)).toEqual([]);
+    expect(leftovers(s).records).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // ADD (issue 3 §5-7): plan, record the plan, run every attachment, merge, write network-status.
 // Any failure rolls back every attempted attachment in reverse before the error is returned.
-import { toCniError } from '../../cni/errors.js';
+import { CniError, Code, toCniError } from '../../cni/errors.js';
 import { toVersion, type Result } from '../../cni/result.js';
 import type { RuntimeConf } from '../../engine/engine.js';
 import { log } from '../../log.js';
@@ -9,7 +9,7 @@ import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
 import { podNetworks } from '../pod-networks.js';
 import { planAttachments, type Attachment } from '../plan.js';
-import { removePlan, writePlan, type PlanRecord } from '../plan-record.js';
+import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
 import { waitForReadiness } from '../readiness.js';
 import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
 import { clusterOnly, mergeResults, type AttachmentResult } from '../result-merge.js';
@@ -104,6 +104,14 @@ async function writeStatus(ctx: MetaContext, results: AttachmentResult[]): Promi
 }
 
 export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
+  // A second ADD without a DEL would re-run delegates over live interfaces, fail, and roll back
+  // the pod's working attachments: refuse it and leave the pod as it is.
+  if (readPlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname).state !== 'missing') {
+    throw new CniError(
+      Code.InvalidConfig,
+      `container ${ctx.env.containerId} interface ${ctx.env.ifname} is already attached; DEL it before adding it again`,
+    );
+  }
   await waitForReadiness(ctx.config.readinessindicatorfile);
   const plan = await buildPlan(ctx);
   writePlan(ctx.config.cniDir, record(ctx, plan));
