@@ -78,8 +78,8 @@ export function decodeRecord(text: string): ReadOutcome {
   }
 }
 
-// A file name over NAME_MAX can never have been written, so it reads as absent (DEL stays idempotent).
-const cannotExist = (e: unknown) => ['ENOENT', 'ENAMETOOLONG'].includes((e as NodeJS.ErrnoException).code ?? '');
+// No such record, and none could be there (a path component is a file, or the name is too long).
+export const cannotExist = (e: unknown) => ['ENOENT', 'ENOTDIR', 'ENAMETOOLONG'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 export function removeRecord(cacheDir: string, key: AttachmentKey): void {
   const path = recordPath(cacheDir, key); // outside the try: a bad key keeps its own code

@@ -38,7 +38,12 @@ type Problems = SelectionProblem[];
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const show = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? '[...]' : '{...}'; // nested deeper than the stack (the 64 KiB limit allows ~30,000 levels)
+  }
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 };
 
@@ -157,8 +162,12 @@ const RULES: Record<string, Rule> = {
     if (ok) sel.bandwidth = bw;
   },
   'cni-args': (v, sel, bad) => {
-    if (isObj(v)) sel.cniArgs = structuredClone(v);
-    else bad('', `must be an object, got ${show(v)}`);
+    if (!isObj(v)) return bad('', `must be an object, got ${show(v)}`);
+    try {
+      sel.cniArgs = structuredClone(v);
+    } catch {
+      bad('', 'is nested too deeply'); // structuredClone recurses: a RangeError, not a CNI error
+    }
   },
   'infiniband-guid': (v, sel, bad) => {
     if (!asString(v, bad)) return;

@@ -5,6 +5,7 @@ import { readFileSync, unlinkSync, readdirSync } from 'node:fs';
 import { CniError, Code } from '../cni/errors.js';
 import { validateContainerId, validateInterfaceName } from '../cni/names.js';
 import { ensurePrivateDir, writeFileAtomic } from '../engine/atomic-file.js';
+import { cannotExist } from '../engine/result-cache.js';
 import type { CniArgs } from '../cni/cni-args.js';
 
 export interface PlannedAttachment {
@@ -51,7 +52,7 @@ export function readPlan(cniDir: string, containerId: string, ifname: string): P
   try {
     text = readFileSync(planPath(cniDir, containerId, ifname), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    if (cannotExist(e)) return { state: 'missing' };
     return { state: 'corrupt', reason: (e as Error).message };
   }
   return decodePlan(text);
@@ -75,7 +76,7 @@ export function removePlan(cniDir: string, containerId: string, ifname: string):
   try {
     unlinkSync(planPath(cniDir, containerId, ifname));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CniError(Code.IOFailure, `failed to remove plan: ${(e as Error).message}`);
+    if (!cannotExist(e)) throw new CniError(Code.IOFailure, `failed to remove plan: ${(e as Error).message}`);
   }
 }
 
