@@ -45,7 +45,7 @@ Options:
 Exit status: 0 clean (warnings allowed unless --strict), 1 an error (or, with --strict,
 a warning), 2 usage error (bad option, missing path).
 
-Finding codes (E error, W warning; docs/validate.md has the full table):
+Finding codes (E error, W warning; the README has the full table):
 ${codesHelp()}
 `;
 

@@ -1,5 +1,5 @@
 // Every finding code braid validate can emit, as data: the code is stable, its severity
-// fixed, its layer the group it belongs to (issue 4). docs/validate.md mirrors this table.
+// fixed, its layer the group it belongs to (issue 4). the README's validate section mirrors this table.
 export type Severity = 'error' | 'warning';
 export type Layer = 'syntax' | 'schema' | 'semantic' | 'binary' | 'annotation';
 
