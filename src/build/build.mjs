@@ -13,8 +13,8 @@ mkdirSync('dist', { recursive: true });
 // The repo is "type": "module"; this marker makes dist/ CommonJS like an installed copy.
 writeFileSync('dist/package.json', '{"type": "commonjs"}\n');
 
-// Loaded only by commands that need them (an ADD with a kubeconfig, validate, the daemon).
-const HEAVY = ['@kubernetes/client-node', 'yaml', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client'];
+// Loaded only by commands that need them (the daemon, validate, a kubeconfig with exec auth).
+const HEAVY = ['@kubernetes/client-node', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client'];
 
 const common = {
   bundle: true,

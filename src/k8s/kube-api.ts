@@ -1,10 +1,11 @@
-// The three API calls braid makes (get pod, get NAD, merge-patch pod status). KubeConfig from
-// @kubernetes/client-node loads the kubeconfig and applies its auth (token, client certs,
-// exec plugins); the requests themselves are one plain HTTP call each, with a hard timeout.
-import http, { type IncomingMessage, type RequestOptions } from 'node:http';
-import https from 'node:https';
+// The three API calls braid makes (get pod, get NAD, merge-patch pod status), each one plain
+// HTTP call with a hard timeout. Credentials come from the lean kubeconfig reader, or from
+// @kubernetes/client-node's KubeConfig for what it doesn't cover (exec plugins, auth-providers).
+import http, { type IncomingMessage } from 'node:http';
+import https, { type RequestOptions } from 'node:https';
 import { CniError, Code } from '../cni/errors.js';
 import { log } from '../log.js';
+import { readKubeconfig } from './kubeconfig.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -46,7 +47,23 @@ function statusMessage(body: string): string {
   return body.slice(0, 200);
 }
 
-export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<KubeApi> {
+type ApplyAuth = (opts: RequestOptions & { headers: Record<string, string> }) => Promise<void>;
+
+/** Where to connect and how to authenticate: the lean reader, else client-node's KubeConfig. */
+async function endpoint(kubeconfigPath: string): Promise<{ base: URL; applyAuth: ApplyAuth }> {
+  const lean = await readKubeconfig(kubeconfigPath);
+  if (lean) {
+    return {
+      base: lean.server,
+      applyAuth: async (opts) => {
+        if (lean.ca) opts.ca = lean.ca;
+        if (lean.cert) opts.cert = lean.cert;
+        if (lean.key) opts.key = lean.key;
+        if (lean.insecure) opts.rejectUnauthorized = false;
+        if (lean.token) opts.headers.Authorization = `Bearer ${lean.token}`;
+      },
+    };
+  }
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
@@ -56,7 +73,11 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster?.server) throw new CniError(Code.InvalidConfig, `kubeconfig ${kubeconfigPath} has no current cluster server`);
-  const base = new URL(cluster.server);
+  return { base: new URL(cluster.server), applyAuth: (opts) => kc.applyToHTTPSOptions(opts as never) };
+}
+
+export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<KubeApi> {
+  const { base, applyAuth } = await endpoint(kubeconfigPath);
   const transport = base.protocol === 'http:' ? http : https;
 
   async function request(method: string, path: string, body?: unknown, contentType?: string): Promise<RawResponse> {
@@ -68,7 +89,7 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
       path: `${base.pathname.replace(/\/$/, '')}${path}`,
       headers: { Accept: 'application/json', 'User-Agent': 'braid-cni' },
     };
-    await kc.applyToHTTPSOptions(opts as never);
+    await applyAuth(opts);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
       opts.headers['Content-Type'] = contentType ?? 'application/json';

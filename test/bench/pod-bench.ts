@@ -1,0 +1,485 @@
+// The pod benchmark (issue 6): what braid adds on top of the delegates it runs.
+// Run with `npm run bench` (as root). Prints tables; asserts nothing; checks for leaks.
+//
+// Standard scenario: cluster network bridge+host-local+portmap, and three NADs:
+// bridge+host-local+tuning, macvlan on a veth+host-local, bridge+host-local+bandwidth.
+// The "runtime" is braid's own libcni-equivalent Engine, in-process, as containerd runs libcni.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseConfList, type NetConfList } from '../../src/cni/config.js';
+import { Engine, type RuntimeConf } from '../../src/engine/engine.js';
+import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+
+const PODS = Number(process.env.BENCH_PODS ?? 10);
+const SCALE_PODS = Number(process.env.BENCH_SCALE_PODS ?? 5);
+const CONCURRENT = 16;
+const REPO = process.cwd();
+const CNI_BIN = '/usr/lib/cni';
+const TAG = `bb${process.pid.toString(36).slice(-4)}`;
+const tmp = mkdtempSync(join(tmpdir(), 'braid-bench-'));
+const bin = join(tmp, 'bin');
+const confDir = join(tmp, 'net.d');
+const dataDir = join(tmp, 'ipam');
+const cniDir = join(tmp, 'braid');
+const runtimeCache = join(tmp, 'runtime-cache');
+const MASTER = `${TAG}mva`;
+const children: ChildProcess[] = [];
+const namespaces: string[] = [];
+
+// ---------- small helpers ----------
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+};
+const p90 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(s.length * 0.9) - 1)]! : NaN;
+};
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const ratio = (x: number, floor: number) => (Number.isFinite(x) && floor > 0 ? `${(x / floor).toFixed(2)}x` : '-');
+const now = () => performance.now();
+
+function table(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  console.log(`\n### ${title}\n`);
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+function timeCommand(cmd: string, args: string[], env: Record<string, string> = {}, input = '', runs = 20): number {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    spawnSync(cmd, args, { env: { ...process.env, ...env }, input });
+    xs.push(now() - t0);
+  }
+  return median(xs);
+}
+
+// ---------- the scenario ----------
+const subnet = (i: number) => `198.19.${i}.0/24`;
+function hostLocal(i: number, routes = false) {
+  return { type: 'host-local', dataDir, ranges: [[{ subnet: subnet(i) }]], ...(routes ? { routes: [{ dst: '0.0.0.0/0' }] } : {}) };
+}
+const clusterList = {
+  cniVersion: '1.0.0',
+  name: `${TAG}-cluster`,
+  plugins: [
+    { type: 'bridge', bridge: `${TAG}c0`, isGateway: true, ipMasq: true, ipam: hostLocal(0, true) },
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ],
+};
+const NADS = [
+  { name: 'tune', config: { cniVersion: '1.0.0', name: `${TAG}-tune`, plugins: [{ type: 'bridge', bridge: `${TAG}t0`, ipam: hostLocal(1) }, { type: 'tuning', mtu: 1400 }] } },
+  { name: 'mv', config: { cniVersion: '1.0.0', name: `${TAG}-mv`, plugins: [{ type: 'macvlan', master: MASTER, mode: 'bridge', ipam: hostLocal(2) }] } },
+  {
+    name: 'bw',
+    config: {
+      cniVersion: '1.0.0',
+      name: `${TAG}-bw`,
+      plugins: [{ type: 'bridge', bridge: `${TAG}b0`, ipam: hostLocal(3) }, { type: 'bandwidth', capabilities: { bandwidth: true } }],
+    },
+  },
+  // extra networks for the scaling curve (8 networks per pod = cluster + 7)
+  ...[1, 2, 3, 4].map((k) => ({
+    name: `x${k}`,
+    config: { cniVersion: '1.0.0', name: `${TAG}-x${k}`, plugins: [{ type: 'bridge', bridge: `${TAG}x${k}`, ipam: hostLocal(3 + k) }] },
+  })),
+];
+const POD_NS = 'bench';
+const nadsFor = (networks: number) => NADS.slice(0, networks - 1).map((n) => n.name);
+
+interface Mode {
+  name: string;
+  kind: 'floor' | 'oneshot' | 'daemon';
+  parallel: boolean;
+}
+const MODES: Mode[] = [
+  { name: 'floor (delegates run directly)', kind: 'floor', parallel: false },
+  { name: 'braid one-shot, sequential', kind: 'oneshot', parallel: false },
+  { name: 'braid one-shot, parallel', kind: 'oneshot', parallel: true },
+  { name: 'braid daemon, sequential', kind: 'daemon', parallel: false },
+  { name: 'braid daemon, parallel', kind: 'daemon', parallel: true },
+];
+
+function braidConfig(kubeconfig: string, parallel: boolean) {
+  return {
+    cniVersion: '1.0.0',
+    name: 'braid',
+    type: 'braid',
+    kubeconfig,
+    clusterNetwork: join(confDir, '10-cluster.conflist'),
+    confDir,
+    cniDir,
+    binDir: CNI_BIN,
+    logFile: join(tmp, 'braid.log'),
+    logLevel: 'warn',
+    parallel,
+  };
+}
+
+function runtimeList(mode: Mode, kubeconfig: string, socket: string): NetConfList {
+  const plugin =
+    mode.kind === 'daemon'
+      ? { type: 'braid-shim', daemonSocket: socket, capabilities: { portMappings: true } }
+      : { ...braidConfig(kubeconfig, mode.parallel), capabilities: { portMappings: true } };
+  const { cniVersion: _v, name: _n, ...rest } = plugin as Record<string, unknown>;
+  return parseConfList({ cniVersion: '1.0.0', name: 'braid', plugins: [rest] });
+}
+
+// ---------- daemon ----------
+function httpOverSocket(socket: string, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: socket, path, method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
+    });
+    req.end();
+  });
+}
+
+async function startDaemon(configFile: string, socket: string): Promise<ChildProcess> {
+  const child = spawn(join(REPO, 'dist/braid'), ['daemon', '--config', configFile, '--socket', socket, '--node-name', 'node1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if ((await httpOverSocket(socket, '/readyz')) === 200) return child;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`daemon did not become ready: ${stderr.slice(-2000)}`);
+}
+
+function stopDaemon(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const rssOf = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(/(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(k)) ?? '')?.[1] ?? NaN);
+  return { rss: kb('VmRSS:') / 1024, hwm: kb('VmHWM:') / 1024 };
+};
+
+// ---------- pods ----------
+interface Pod {
+  name: string;
+  netns: string;
+  path: string;
+}
+function makePods(count: number): Pod[] {
+  const pods: Pod[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${TAG}-p${i}`;
+    sh('ip', ['netns', 'add', name]);
+    namespaces.push(name);
+    sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    pods.push({ name, netns: name, path: `/var/run/netns/${name}` });
+  }
+  return pods;
+}
+
+function runtimeConf(mode: Mode, pod: Pod, i: number, round: string): RuntimeConf {
+  return {
+    containerId: `${TAG}-${round}-${mode.kind}${mode.parallel ? 'p' : 's'}-${i}`,
+    netns: pod.path,
+    ifname: 'eth0',
+    args: [
+      ['IgnoreUnknown', '1'],
+      ['K8S_POD_NAMESPACE', POD_NS],
+      ['K8S_POD_NAME', pod.name],
+    ],
+    capabilityArgs: { portMappings: [{ hostPort: 20000 + i, containerPort: 80, protocol: 'tcp' }] },
+  };
+}
+
+/** Floor: the same chains run directly by the runtime, one after another. */
+async function floorAdd(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
+  for (const [k, list] of lists.entries()) {
+    await engine.addList(list, { ...rt, ifname: k === 0 ? 'eth0' : `net${k}`, capabilityArgs: k === 0 ? rt.capabilityArgs : {} });
+  }
+}
+async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
+  for (const [k, list] of [...lists.entries()].reverse()) {
+    await engine.delList(list, { ...rt, ifname: k === 0 ? 'eth0' : `net${k}`, capabilityArgs: k === 0 ? rt.capabilityArgs : {} });
+  }
+}
+
+function leaks(pods: Pod[], containerIds: string[]): string[] {
+  const found: string[] = [];
+  for (const p of pods) {
+    const links = JSON.parse(sh('ip', ['-j', '-n', p.netns, 'link']).stdout || '[]') as Array<{ ifname: string }>;
+    for (const l of links) if (l.ifname !== 'lo') found.push(`${p.netns}: link ${l.ifname}`);
+  }
+  if (existsSync(dataDir)) {
+    for (const net of readdirSync(dataDir)) for (const f of readdirSync(join(dataDir, net))) if (/^\d/.test(f)) found.push(`reservation ${net}/${f}`);
+  }
+  for (const d of ['results', 'plans']) {
+    if (existsSync(join(cniDir, d))) for (const f of readdirSync(join(cniDir, d))) found.push(`braid record ${d}/${f}`);
+  }
+  const rules = sh('iptables-save', []).stdout;
+  for (const id of containerIds) if (rules.includes(id)) found.push(`iptables rule for ${id}`);
+  const hostLinks = JSON.parse(sh('ip', ['-j', '-d', 'link']).stdout || '[]') as Array<{ ifname: string; linkinfo?: { info_kind?: string } }>;
+  for (const l of hostLinks) if (l.linkinfo?.info_kind === 'veth' && l.ifname.startsWith('veth')) found.push(`host veth ${l.ifname}`);
+  return found;
+}
+
+interface Measured {
+  add: number[];
+  del: number[];
+  apiAdd: number;
+  apiDel: number;
+  rssMiB?: number;
+  leaks: string[];
+  failures: number;
+}
+
+async function measure(
+  mode: Mode,
+  pods: Pod[],
+  networks: number,
+  api: FakeApiServer,
+  kubeconfig: string,
+  round: string,
+): Promise<Measured> {
+  const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache });
+  const lists = [clusterList, ...NADS.slice(0, networks - 1).map((n) => n.config)].map((l) => parseConfList(l as Record<string, unknown>));
+  for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(networks).join(',') } } });
+  const socket = join(tmp, `braid-${mode.parallel ? 'p' : 's'}.sock`);
+  let daemon: ChildProcess | undefined;
+  if (mode.kind === 'daemon') {
+    const file = join(tmp, `daemon-${mode.parallel ? 'p' : 's'}.json`);
+    writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, mode.parallel)));
+    daemon = await startDaemon(file, socket);
+  }
+  const list = runtimeList(mode, kubeconfig, socket);
+  const rts = pods.map((p, i) => runtimeConf(mode, p, i, round));
+  const out: Measured = { add: [], del: [], apiAdd: 0, apiDel: 0, leaks: [], failures: 0 };
+  api.reset();
+  for (const rt of rts) {
+    const t0 = now();
+    try {
+      if (mode.kind === 'floor') await floorAdd(engine, lists, rt);
+      else await engine.addList(list, rt);
+      out.add.push(now() - t0);
+    } catch (e) {
+      out.failures++;
+      console.error(`  ADD failed (${mode.name}): ${(e as Error).message}`);
+    }
+  }
+  out.apiAdd = api.requests.length / pods.length;
+  api.reset();
+  for (const rt of rts) {
+    const t0 = now();
+    try {
+      if (mode.kind === 'floor') await floorDel(engine, lists, rt);
+      else await engine.delList(list, rt);
+      out.del.push(now() - t0);
+    } catch (e) {
+      out.failures++;
+      console.error(`  DEL failed (${mode.name}): ${(e as Error).message}`);
+    }
+  }
+  out.apiDel = api.requests.length / pods.length;
+  if (daemon?.pid) out.rssMiB = rssOf(daemon.pid).hwm;
+  if (daemon) await stopDaemon(daemon);
+  out.leaks = leaks(pods, rts.map((r) => r.containerId));
+  return out;
+}
+
+async function concurrentPods(pods: Pod[], api: FakeApiServer, kubeconfig: string) {
+  const mode: Mode = { name: 'daemon, parallel', kind: 'daemon', parallel: true };
+  const file = join(tmp, 'daemon-c.json');
+  const socket = join(tmp, 'braid-c.sock');
+  writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, true)));
+  for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(4).join(',') } } });
+  const daemon = await startDaemon(file, socket);
+  const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache });
+  const list = runtimeList(mode, kubeconfig, socket);
+  const rts = pods.map((p, i) => runtimeConf(mode, p, i, 'conc'));
+  const lat: number[] = [];
+  let failures = 0;
+  const t0 = now();
+  await Promise.all(
+    rts.map(async (rt) => {
+      const s = now();
+      try {
+        await engine.addList(list, rt);
+        lat.push(now() - s);
+      } catch (e) {
+        failures++;
+        console.error(`  concurrent ADD failed: ${(e as Error).message}`);
+      }
+    }),
+  );
+  const wall = now() - t0;
+  await Promise.all(rts.map((rt) => engine.delList(list, rt).catch(() => failures++)));
+  const rss = daemon.pid ? rssOf(daemon.pid).hwm : NaN;
+  await stopDaemon(daemon);
+  return { wall, median: median(lat), p90: p90(lat), failures, rss, leaks: leaks(pods, rts.map((r) => r.containerId)) };
+}
+
+async function rssAtScale(api: FakeApiServer, kubeconfig: string) {
+  for (let i = 0; i < 1000; i++) {
+    api.addPod({
+      metadata: { name: `idle-${i}`, namespace: `ns-${i % 50}`, labels: { app: `a${i}` }, annotations: { 'k8s.v1.cni.cncf.io/networks': 'tune,mv' } },
+      spec: { nodeName: 'node1', containers: [{ name: 'c', image: 'registry.example/app:1' }] },
+    });
+    api.addNad(`ns-${i % 50}`, `nad-${i}`, { cniVersion: '1.0.0', name: `nad-${i}`, plugins: [{ type: 'bridge', bridge: 'x', ipam: { type: 'host-local', subnet: '198.19.200.0/24' } }] });
+  }
+  const file = join(tmp, 'daemon-rss.json');
+  const socket = join(tmp, 'braid-rss.sock');
+  writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, true)));
+  const daemon = await startDaemon(file, socket);
+  await new Promise((r) => setTimeout(r, 1500));
+  const r = rssOf(daemon.pid!);
+  await stopDaemon(daemon);
+  return r;
+}
+
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const ns of namespaces) sh('ip', ['netns', 'del', ns]);
+  for (const l of JSON.parse(sh('ip', ['-j', 'link']).stdout || '[]') as Array<{ ifname: string }>) {
+    if (l.ifname.startsWith(TAG)) sh('ip', ['link', 'del', l.ifname]);
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespaces)');
+  for (const f of ['dist/braid', 'dist/braid-shim']) if (!existsSync(join(REPO, f))) throw new Error(`${f} missing: run npm run build`);
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(confDir, { recursive: true });
+  copyFileSync(join(REPO, 'dist/braid'), join(bin, 'braid'));
+  copyFileSync(join(REPO, 'dist/braid-shim'), join(bin, 'braid-shim'));
+  spawnSync('chmod', ['755', join(bin, 'braid'), join(bin, 'braid-shim')]);
+  writeFileSync(join(confDir, '10-cluster.conflist'), JSON.stringify(clusterList));
+  sh('ip', ['link', 'add', MASTER, 'type', 'veth', 'peer', 'name', `${TAG}mvb`]);
+  sh('ip', ['link', 'set', MASTER, 'up']);
+
+  const api = await startFakeApiServer();
+  const kubeconfig = api.writeKubeconfig(join(tmp, 'kubeconfig'));
+  for (const n of NADS) api.addNad(POD_NS, n.name, n.config);
+  const pods = makePods(Math.max(PODS, CONCURRENT));
+  for (const p of pods) api.addPod({ metadata: { name: p.name, namespace: POD_NS, annotations: {} }, spec: { nodeName: 'node1' } });
+
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  console.log(`# braid pod benchmark\n\nmachine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, reference plugins ${CNI_BIN}`);
+  console.log(`pods per mode: ${PODS} (4 networks each: cluster bridge+host-local+portmap; bridge+tuning; macvlan; bridge+bandwidth)`);
+
+  // Lean one-shot path
+  const node0 = timeCommand('node', ['-e', '0']);
+  const version = timeCommand(join(REPO, 'dist/braid'), [], { CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}');
+  const delConfig = JSON.stringify(braidConfig(kubeconfig, false));
+  const delNever = timeCommand(
+    join(REPO, 'dist/braid'),
+    [],
+    { CNI_COMMAND: 'DEL', CNI_CONTAINERID: `${TAG}-never`, CNI_IFNAME: 'eth0', CNI_PATH: CNI_BIN, CNI_NETNS: pods[0]!.path },
+    delConfig,
+  );
+  const shimVersion = timeCommand(join(REPO, 'dist/braid-shim'), [], { CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0","daemonSocket":"/nonexistent.sock"}');
+  table('one-shot process cost (median of 20)', ['command', 'ms', 'vs node -e 0'], [
+    ['node -e 0', ms(node0), '1.00x'],
+    ['CNI_COMMAND=VERSION dist/braid', ms(version), ratio(version, node0)],
+    ['DEL (nothing to tear down) dist/braid', ms(delNever), ratio(delNever, node0)],
+    ['dist/braid-shim (daemon down: answers code 11)', ms(shimVersion), ratio(shimVersion, node0)],
+  ]);
+
+  const results: Array<[Mode, Measured]> = [];
+  for (const mode of MODES) {
+    process.stderr.write(`running: ${mode.name}\n`);
+    results.push([mode, await measure(mode, pods.slice(0, PODS), 4, api, kubeconfig, 'main')]);
+  }
+  const floor = results[0]![1];
+  const fAdd = median(floor.add);
+  const fDel = median(floor.del);
+  table(
+    `4 networks per pod, ${PODS} pods, sequential pod starts`,
+    ['mode', 'ADD med ms', 'ADD p90', 'ADD /floor', 'DEL med ms', 'DEL p90', 'DEL /floor', 'API req/ADD', 'API req/DEL', 'daemon peak RSS MiB', 'failures', 'leaks'],
+    results.map(([m, r]) => [
+      m.name,
+      ms(median(r.add)),
+      ms(p90(r.add)),
+      ratio(median(r.add), fAdd),
+      ms(median(r.del)),
+      ms(p90(r.del)),
+      ratio(median(r.del), fDel),
+      r.apiAdd.toFixed(1),
+      r.apiDel.toFixed(1),
+      r.rssMiB ? r.rssMiB.toFixed(0) : '-',
+      String(r.failures),
+      String(r.leaks.length),
+    ]),
+  );
+  table('goals', ['goal', 'measured', 'met'], [
+    ['daemon seq ADD <= 1.2x floor', ratio(median(results[3]![1].add), fAdd), median(results[3]![1].add) <= 1.2 * fAdd ? 'yes' : 'no'],
+    ['daemon seq DEL <= 1.2x floor', ratio(median(results[3]![1].del), fDel), median(results[3]![1].del) <= 1.2 * fDel ? 'yes' : 'no'],
+    ['daemon parallel ADD <= 0.6x floor', ratio(median(results[4]![1].add), fAdd), median(results[4]![1].add) <= 0.6 * fAdd ? 'yes' : 'no'],
+    [
+      'one-shot seq ADD <= floor + 2 x node -e 0',
+      `${ms(median(results[1]![1].add))} vs ${ms(fAdd + 2 * node0)} ms`,
+      median(results[1]![1].add) <= fAdd + 2 * node0 ? 'yes' : 'no',
+    ],
+    ['API req per pod, daemon (ADD+DEL) <= 1', (results[3]![1].apiAdd + results[3]![1].apiDel).toFixed(1), results[3]![1].apiAdd + results[3]![1].apiDel <= 1 ? 'yes' : 'no'],
+    ['API req per pod, one-shot (ADD+DEL) <= 2 + 3 NADs', (results[1]![1].apiAdd + results[1]![1].apiDel).toFixed(1), results[1]![1].apiAdd + results[1]![1].apiDel <= 5 ? 'yes' : 'no'],
+  ]);
+
+  const scaleRows: string[][] = [];
+  for (const networks of [1, 2, 4, 8]) {
+    const row = [`${networks}`];
+    let f = NaN;
+    for (const mode of MODES) {
+      process.stderr.write(`scaling: ${networks} networks, ${mode.name}\n`);
+      const r = await measure(mode, pods.slice(0, SCALE_PODS), networks, api, kubeconfig, `s${networks}`);
+      const add = median(r.add);
+      if (mode.kind === 'floor') f = add;
+      row.push(`${ms(add)} (${ratio(add, f)})${r.leaks.length ? ' LEAK' : ''}${r.failures ? ' FAIL' : ''}`);
+    }
+    scaleRows.push(row);
+  }
+  table(`scaling: ADD median ms (ratio to floor), ${SCALE_PODS} pods`, ['networks', ...MODES.map((m) => m.name)], scaleRows);
+
+  process.stderr.write(`running: ${CONCURRENT} pods at once\n`);
+  const c = await concurrentPods(pods.slice(0, CONCURRENT), api, kubeconfig);
+  table(`${CONCURRENT} pods added concurrently (daemon, parallel, 4 networks each)`, ['wall ms', 'ADD med ms', 'ADD p90', 'failures', 'leaks', 'daemon peak RSS MiB'], [
+    [ms(c.wall), ms(c.median), ms(c.p90), String(c.failures), String(c.leaks.length), c.rss.toFixed(0)],
+  ]);
+
+  process.stderr.write('running: daemon RSS with 1,000 pods and 1,000 NADs\n');
+  const big = await rssAtScale(api, kubeconfig);
+  table('daemon memory with 1,000 pods on the node and 1,000 NADs cached', ['RSS MiB', 'peak RSS MiB', 'goal'], [[big.rss.toFixed(0), big.hwm.toFixed(0), '< 150 MiB']]);
+
+  const allLeaks = [...results.flatMap(([, r]) => r.leaks), ...c.leaks];
+  console.log(allLeaks.length ? `\nLEAKS:\n${allLeaks.join('\n')}` : '\nleak check after every mode: nothing left behind');
+  await api.close();
+}
+
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
