@@ -1,20 +1,38 @@
 // The thin edge (STYLE 1): owns env, stdin, stdout and the exit code for CNI mode. The daemon
 // reuses cniResponse so both modes answer byte for byte alike.
+import { readSync } from 'node:fs';
 import { CniError, Code, toCniError } from '../cni/errors.js';
 import { CURRENT_VERSION, isSupported, versionInfo } from '../cni/version.js';
 import type { ContextOverrides } from '../meta/context.js';
 
 export const MAX_STDIN_BYTES = 4 * 1024 * 1024;
 
+/**
+ * All of stdin, at most `limit` bytes. A CNI call is one short-lived process, so a blocking read
+ * is simplest and cheapest; a non-blocking pipe (EAGAIN) falls back to the stream.
+ */
 export async function readStdin(limit = MAX_STDIN_BYTES): Promise<Buffer> {
   if (process.stdin.isTTY) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
+  const take = (chunk: Buffer) => {
+    size += chunk.length;
     if (size > limit) throw new CniError(Code.InvalidConfig, `stdin exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk);
+  };
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const n = readSync(0, buf, 0, buf.length, null);
+      if (n === 0) return Buffer.concat(chunks);
+      take(Buffer.from(buf.subarray(0, n)));
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EOF') return Buffer.concat(chunks);
+    if (code !== 'EAGAIN') throw e;
   }
+  for await (const chunk of process.stdin) take(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 

@@ -1,7 +1,8 @@
-// Crash-safe writes: temp file in the same directory, fsync, rename, fsync the directory,
-// so a reboot leaves either the old record or the new one, never a torn file.
+// Crash-safe writes: temp file in the same directory, fdatasync, rename, so a crash leaves the
+// old record or the new one, never a torn file. `durable` also syncs the directory, so the
+// rename itself survives power loss (for braid's plan record, which DEL depends on).
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function ensurePrivateDir(dir: string): void {
@@ -9,7 +10,8 @@ export function ensurePrivateDir(dir: string): void {
   chmodSync(dir, 0o700);
 }
 
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
+export function writeFileAtomic(path: string, data: string | Buffer, opts: { mode?: number; durable?: boolean } = {}): void {
+  const mode = opts.mode ?? 0o600;
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
@@ -17,7 +19,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off);
-    fsyncSync(fd);
+    fdatasyncSync(fd);
   } catch (e) {
     closeSync(fd);
     try {
@@ -38,7 +40,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
     }
     throw e;
   }
-  syncDir(dir);
+  if (opts.durable) syncDir(dir);
 }
 
 export function syncDir(dir: string): void {

@@ -39,7 +39,7 @@ export function writePlan(cniDir: string, rec: PlanRecord): void {
   try {
     ensurePrivateDir(cniDir);
     ensurePrivateDir(join(cniDir, 'plans'));
-    writeFileAtomic(path, JSON.stringify(rec));
+    writeFileAtomic(path, JSON.stringify(rec), { durable: true });
   } catch (e) {
     throw new CniError(Code.IOFailure, `failed to record the plan in ${path}: ${(e as Error).message}`);
   }
