@@ -5,6 +5,7 @@
 // bridge+host-local+tuning, macvlan on a veth+host-local, bridge+host-local+bandwidth.
 // The "runtime" is braid's own libcni-equivalent Engine, in-process, as containerd runs libcni.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -237,8 +238,13 @@ function leaks(pods: Pod[], containerIds: string[]): string[] {
   }
   const rules = sh('iptables-save', []).stdout;
   for (const id of containerIds) if (rules.includes(id)) found.push(`iptables rule for ${id}`);
-  const hostLinks = JSON.parse(sh('ip', ['-j', '-d', 'link']).stdout || '[]') as Array<{ ifname: string; linkinfo?: { info_kind?: string } }>;
-  for (const l of hostLinks) if (l.linkinfo?.info_kind === 'veth' && l.ifname.startsWith('veth')) found.push(`host veth ${l.ifname}`);
+  // A pod namespace holding only lo proves its veth pairs are gone; the bandwidth plugin's ifb
+  // device lives on the host, named from a hash of network + container (plugins/meta/bandwidth).
+  const hostLinks = new Set((JSON.parse(sh('ip', ['-j', 'link']).stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname));
+  for (const id of containerIds) {
+    const ifb = `bwp${createHash('sha512').update(`${TAG}-bw${id}`).digest('hex')}`.slice(0, 15);
+    if (hostLinks.has(ifb)) found.push(`ifb ${ifb} of ${id}`);
+  }
   return found;
 }
 
@@ -470,6 +476,7 @@ async function main() {
 
   const allLeaks = [...results.flatMap(([, r]) => r.leaks), ...c.leaks];
   console.log(allLeaks.length ? `\nLEAKS:\n${allLeaks.join('\n')}` : '\nleak check after every mode: nothing left behind');
+  if (allLeaks.length) process.exitCode = 1;
   await api.close();
 }
 
