@@ -53,6 +53,7 @@ export async function podNetworks(ctx: MetaContext): Promise<PodNetworks> {
     throw new CniError(Code.InvalidConfig, `pod selects ${selections.length} networks; at most ${MAX_ATTACHMENTS} are allowed`);
   }
   const dn = annotations[DEFAULT_NETWORK_ANNOTATION];
-  const defaultNetwork = dn !== undefined && dn.trim() !== '' ? parseDefaultNetworkAnnotation(dn, ns) : undefined;
+  // Multus resolves the default network in multusNamespace unless the annotation names one.
+  const defaultNetwork = dn !== undefined && dn.trim() !== '' ? parseDefaultNetworkAnnotation(dn, ctx.config.multusNamespace) : undefined;
   return { annotations, selections, defaultNetwork, isSystemPod };
 }
