@@ -9,6 +9,8 @@ command -v tc >/dev/null || missing+=(iproute2)
 command -v iptables-save >/dev/null || missing+=(iptables)
 command -v nft >/dev/null || missing+=(nftables)
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
+command -v ping >/dev/null || missing+=(iputils-ping)
+command -v nsenter >/dev/null || missing+=(util-linux)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ]; then

@@ -6,6 +6,10 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   net: { summary: 'run a network configuration list by hand (cnitool-compatible)', load: async () => (await import('../net/net-command.js')).netMain },
   validate: { summary: 'lint conflists, NetworkAttachmentDefinitions and pod annotations', load: async () => (await import('../validate/cli.js')).validateMain },
+  daemon: { summary: 'serve CNI requests over a unix socket for braid-shim (thick mode)', load: async () => (await import('../daemon/daemon-command.js')).daemonMain },
+  install: { summary: "make braid the node's default CNI network (copy binary, write 00-braid.conflist)", load: async () => (await import('../install/install-command.js')).installMain },
+  manifests: { summary: 'print Kubernetes YAML to deploy braid (CRD, RBAC, DaemonSet)', load: async () => (await import('../manifests/manifests-command.js')).manifestsMain },
+  demo: { summary: 'run the end-to-end demo: two pods, three networks, real namespaces (root)', load: async () => (await import('../demo/demo-command.js')).demoMain },
 };
 
 export const HELP = `braid: a CNI meta-plugin that attaches pods to several networks

@@ -1,0 +1,131 @@
+// `braid install` flags: one normalisation step from argv to a typed value; a bad flag is a
+// usage error (exit 2) that names the flag and the value received.
+import { parseArgs } from 'node:util';
+import { isAbsolute, resolve } from 'node:path';
+import { LOG_LEVELS } from '../meta/braid-config.js';
+import { SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
+
+export const DEFAULT_DAEMON_SOCKET = '/run/braid/braid.sock';
+
+export const INSTALL_HELP = `braid install: make braid the node's default CNI network
+
+Usage:
+  braid install [options]
+
+Copies this braid binary into the CNI bin dir, finds the node's default network (the
+lexically first .conf/.conflist/.json in the conf dir that is not a braid or Multus entry;
+waits for one to appear), and writes beside it:
+  <conf-dir>/00-braid.conflist        braid in front of that network: its cniVersion, its
+                                      capabilities, clusterNetwork = its file
+  <conf-dir>/braid.d/braid.kubeconfig from --kubeconfig, or built from the pod's service
+                                      account (KUBERNETES_SERVICE_HOST/PORT and
+                                      $BRAID_SA_DIR, default ${SERVICE_ACCOUNT_DIR})
+Files are replaced atomically and only when their content changes; no other file in the
+conf dir is ever modified or deleted.
+
+Options:
+  --cni-conf-dir DIR     runtime's CNI config dir (default /etc/cni/net.d)
+  --cni-bin-dir DIR      CNI plugin dir braid is copied into (default /opt/cni/bin)
+  --kubeconfig FILE      kubeconfig to copy into braid.d (default: the service account)
+  --wait-timeout SECS    how long to wait for a default network; 0 = forever (default 600)
+  --watch                keep running: regenerate when the default network's file changes,
+                         another file takes its place, or the token rotates; remove the
+                         entry while no default network exists
+  --cleanup-on-exit      with --watch: on SIGTERM/SIGINT remove the files braid wrote
+  --daemon               write a braid-shim entry for the braid daemon (copies braid-shim too)
+  --daemon-socket PATH   the daemon's socket (default ${DEFAULT_DAEMON_SOCKET})
+  --dry-run              print what would be written and change nothing
+  --networks-dir DIR     braid's confDir: on-disk networks (default /etc/cni/braid/net.d)
+  --cni-dir DIR          braid's state dir (default /var/lib/cni/braid)
+  --log-file FILE        braid's log file; "" logs to the runtime's stderr (default /var/log/braid.log)
+  --log-level LEVEL      braid's log level (default warn)
+  --source FILE          the braid binary to install (default: the one running)
+  -h, --help             this help
+
+Exit status: 0 done (or stopped cleanly with --watch), 1 failure (e.g. no default network
+within --wait-timeout), 2 usage error.
+`;
+
+export interface InstallOptions {
+  confDir: string;
+  binDir: string;
+  kubeconfig: string | undefined;
+  waitTimeoutS: number;
+  watch: boolean;
+  cleanupOnExit: boolean;
+  daemon: boolean;
+  daemonSocket: string;
+  dryRun: boolean;
+  networksDir: string;
+  cniDir: string;
+  logFile: string;
+  logLevel: string;
+  source: string | undefined;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+const abs = (flag: string, v: string) => {
+  if (v === '') throw new UsageError(`${flag} needs a path, got ""`);
+  return isAbsolute(v) ? v : resolve(v);
+};
+
+export function parseInstallArgs(argv: string[]): InstallOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
+        'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
+        kubeconfig: { type: 'string' },
+        'wait-timeout': { type: 'string', default: '600' },
+        watch: { type: 'boolean', default: false },
+        'cleanup-on-exit': { type: 'boolean', default: false },
+        daemon: { type: 'boolean', default: false },
+        'daemon-socket': { type: 'string', default: DEFAULT_DAEMON_SOCKET },
+        'dry-run': { type: 'boolean', default: false },
+        'networks-dir': { type: 'string', default: '/etc/cni/braid/net.d' },
+        'cni-dir': { type: 'string', default: '/var/lib/cni/braid' },
+        'log-file': { type: 'string', default: '/var/log/braid.log' },
+        'log-level': { type: 'string', default: 'warn' },
+        source: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const s = (k: string) => values[k] as string;
+  const b = (k: string) => values[k] === true;
+  const wait = Number(s('wait-timeout'));
+  if (!/^\d+(\.\d+)?$/.test(s('wait-timeout')) || !Number.isFinite(wait)) {
+    throw new UsageError(`--wait-timeout must be a number of seconds (0 = forever), got ${JSON.stringify(s('wait-timeout'))}`);
+  }
+  if (b('cleanup-on-exit') && !b('watch')) throw new UsageError('--cleanup-on-exit only makes sense with --watch');
+  if (b('dry-run') && b('watch')) throw new UsageError('--dry-run cannot be combined with --watch');
+  const logFile = s('log-file');
+  if (!(LOG_LEVELS as readonly string[]).includes(s('log-level').toLowerCase())) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(s('log-level'))}`);
+  }
+  return {
+    confDir: abs('--cni-conf-dir', s('cni-conf-dir')),
+    binDir: abs('--cni-bin-dir', s('cni-bin-dir')),
+    kubeconfig: values.kubeconfig === undefined ? undefined : abs('--kubeconfig', s('kubeconfig')),
+    waitTimeoutS: wait,
+    watch: b('watch'),
+    cleanupOnExit: b('cleanup-on-exit'),
+    daemon: b('daemon'),
+    daemonSocket: abs('--daemon-socket', s('daemon-socket')),
+    dryRun: b('dry-run'),
+    networksDir: abs('--networks-dir', s('networks-dir')),
+    cniDir: abs('--cni-dir', s('cni-dir')),
+    logFile: logFile === '' ? '' : abs('--log-file', logFile),
+    logLevel: s('log-level'),
+    source: values.source === undefined ? undefined : abs('--source', s('source')),
+    help: b('help'),
+  };
+}

@@ -1,0 +1,65 @@
+// The kubeconfig braid reads pods and NADs with: a copy of --kubeconfig, or one built from the
+// pod's service account (what Multus's entrypoint does for multus.d/multus.kubeconfig).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface KubeconfigSource {
+  content: string;
+  /** Where it came from, for the log ("--kubeconfig /x", "service account /var/run/..."). */
+  origin: string;
+}
+
+export interface KubeconfigInputs {
+  kubeconfigFile?: string | undefined;
+  serviceAccountDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** https://host:port, IPv6 literals bracketed (KUBERNETES_SERVICE_HOST is a bare address). */
+export function serverUrl(host: string, port: string | undefined): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `https://${h}:${port || '443'}`;
+}
+
+export async function inClusterKubeconfig(saDir: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const tokenFile = join(saDir, 'token');
+  if (!host || !existsSync(tokenFile)) return undefined;
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  const caFile = join(saDir, 'ca.crt');
+  const nsFile = join(saDir, 'namespace');
+  const cluster: Record<string, unknown> = { server: serverUrl(host, env.KUBERNETES_SERVICE_PORT) };
+  if (existsSync(caFile)) cluster['certificate-authority-data'] = readFileSync(caFile).toString('base64');
+  const context: Record<string, unknown> = { cluster: 'local', user: 'braid' };
+  if (existsSync(nsFile)) context.namespace = readFileSync(nsFile, 'utf8').trim();
+  const { stringify } = await import('yaml');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'local', cluster }],
+    users: [{ name: 'braid', user: { token } }],
+    contexts: [{ name: 'braid-context', context }],
+    'current-context': 'braid-context',
+  });
+}
+
+/**
+ * --kubeconfig wins (copied byte for byte); else the service account when running in a pod;
+ * else none, and braid attaches the cluster network only. The token is inlined because the
+ * host cannot see the pod's projected volume; --watch re-reads it, so rotation is picked up.
+ */
+export async function resolveKubeconfig(inputs: KubeconfigInputs): Promise<KubeconfigSource | undefined> {
+  if (inputs.kubeconfigFile) {
+    let content: string;
+    try {
+      content = readFileSync(inputs.kubeconfigFile, 'utf8');
+    } catch (e) {
+      throw new Error(`failed to read --kubeconfig ${inputs.kubeconfigFile}: ${(e as Error).message}`);
+    }
+    return { content, origin: `--kubeconfig ${inputs.kubeconfigFile}` };
+  }
+  const content = await inClusterKubeconfig(inputs.serviceAccountDir, inputs.env);
+  return content === undefined ? undefined : { content, origin: `service account ${inputs.serviceAccountDir}` };
+}

@@ -1,0 +1,141 @@
+// `braid manifests` (issue 5 §2): parses as Kubernetes YAML with exactly the CRD, RBAC and
+// DaemonSet expected, the RBAC no wider than braid's API calls, and braid validate is happy.
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { parseBraidConfig } from '../../src/meta/braid-config.js';
+import { assertBuilt, BRAID } from '../helpers/braid-runner.js';
+
+type Obj = Record<string, any>;
+
+function manifests(args: string[] = []): { status: number; stdout: string; stderr: string; docs: Obj[] } {
+  const r = spawnSync(BRAID, ['manifests', ...args], { encoding: 'utf8' });
+  let docs: Obj[] = [];
+  if (r.status === 0) {
+    const parsed = parseAllDocuments(r.stdout);
+    for (const d of parsed) expect(d.errors, String(d.errors[0])).toEqual([]);
+    docs = parsed.map((d) => d.toJS() as Obj).filter(Boolean);
+  }
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, docs };
+}
+
+const byKind = (docs: Obj[], kind: string) => docs.filter((d) => d.kind === kind);
+const one = (docs: Obj[], kind: string) => {
+  const found = byKind(docs, kind);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+
+beforeAll(() => assertBuilt());
+
+describe('braid manifests', () => {
+  it('prints the CRD, ServiceAccount, ClusterRole, ClusterRoleBinding and DaemonSet, nothing else', () => {
+    const { status, docs, stdout } = manifests();
+    expect(status).toBe(0);
+    expect(docs.map((d) => `${d.apiVersion} ${d.kind}`)).toEqual([
+      'apiextensions.k8s.io/v1 CustomResourceDefinition',
+      'v1 ServiceAccount',
+      'rbac.authorization.k8s.io/v1 ClusterRole',
+      'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
+      'apps/v1 DaemonSet',
+    ]);
+    expect(stdout).not.toMatch(/[&*]a\d/); // no YAML anchors: plain for kubectl and humans
+  });
+
+  it('defines the NetworkAttachmentDefinition CRD of the NPWG standard', () => {
+    const crd = one(manifests().docs, 'CustomResourceDefinition');
+    expect(crd.metadata.name).toBe('network-attachment-definitions.k8s.cni.cncf.io');
+    expect(crd.spec.group).toBe('k8s.cni.cncf.io');
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names).toMatchObject({ kind: 'NetworkAttachmentDefinition', plural: 'network-attachment-definitions', shortNames: ['net-attach-def'] });
+    expect(crd.spec.versions).toHaveLength(1);
+    const v1 = crd.spec.versions[0];
+    expect([v1.name, v1.served, v1.storage]).toEqual(['v1', true, true]);
+    expect(v1.schema.openAPIV3Schema.properties.spec.properties.config.type).toBe('string');
+  });
+
+  it('grants exactly the rights braid uses, bound to its ServiceAccount', () => {
+    const { docs } = manifests();
+    expect(one(docs, 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
+      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const sa = one(docs, 'ServiceAccount');
+    const binding = one(docs, 'ClusterRoleBinding');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: one(docs, 'ClusterRole').metadata.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'kube-system' }]);
+  });
+
+  it('runs braid install --watch --cleanup-on-exit on every node with the CNI host paths', () => {
+    const { docs } = manifests();
+    const ds = one(docs, 'DaemonSet');
+    expect(ds.metadata.namespace).toBe('kube-system');
+    const pod = ds.spec.template.spec;
+    expect(ds.spec.selector.matchLabels).toEqual(ds.spec.template.metadata.labels);
+    expect(pod.serviceAccountName).toBe(one(docs, 'ServiceAccount').metadata.name);
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(pod.containers).toHaveLength(1);
+    const c = pod.containers[0];
+    expect(c.command.slice(0, 4)).toEqual(['braid', 'install', '--watch', '--cleanup-on-exit']);
+    expect(c.image).toMatch(/braid:v\d+\.\d+\.\d+/);
+    expect(c.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    const hostPaths = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v.hostPath?.path]));
+    expect(Object.values(hostPaths).sort()).toEqual(['/etc/cni/net.d', '/opt/cni/bin', '/var/lib/cni']);
+    // mounted at the same paths, so the paths written into 00-braid.conflist are the host's
+    for (const m of c.volumeMounts) expect(m.mountPath).toBe(hostPaths[m.name]);
+  });
+
+  it('--namespace and --image', () => {
+    const { docs } = manifests(['--namespace', 'braid-system', '--image', 'registry.example/braid:dev']);
+    expect(one(docs, 'DaemonSet').metadata.namespace).toBe('braid-system');
+    expect(one(docs, 'ServiceAccount').metadata.namespace).toBe('braid-system');
+    expect(one(docs, 'ClusterRoleBinding').subjects[0].namespace).toBe('braid-system');
+    expect(one(docs, 'DaemonSet').spec.template.spec.containers[0].image).toBe('registry.example/braid:dev');
+  });
+
+  it('--daemon adds the daemon container, its config, socket dir and metrics port', () => {
+    const { docs } = manifests(['--daemon']);
+    const cm = one(docs, 'ConfigMap');
+    const pod = one(docs, 'DaemonSet').spec.template.spec;
+    expect(pod.containers.map((c: Obj) => c.name)).toEqual(['install', 'daemon']);
+    const [install, daemon] = pod.containers;
+    expect(install.command).toContain('--daemon');
+    expect(daemon.command).toEqual(['braid', 'daemon', '--config', '/etc/cni/braid/daemon.json', '--metrics-address', '0.0.0.0:9091']);
+    expect(daemon.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 9091 });
+    expect(daemon.ports).toEqual([{ name: 'metrics', containerPort: 9091, protocol: 'TCP' }]);
+    expect(pod.volumes.find((v: Obj) => v.hostPath?.path === '/run/braid')).toBeDefined();
+    expect(daemon.volumeMounts.find((m: Obj) => m.mountPath === '/run/braid')).toBeDefined();
+    const cfgVolume = pod.volumes.find((v: Obj) => v.configMap);
+    expect(cfgVolume.configMap.name).toBe(cm.metadata.name);
+    // the daemon config is braid's usual config
+    const { config, warnings } = parseBraidConfig(JSON.parse(cm.data['daemon.json']));
+    expect(warnings).toEqual([]);
+    expect(config.daemonSocket).toBe('/run/braid/braid.sock');
+    expect(config.clusterNetwork).toBe('/etc/cni/net.d');
+    // the daemon's pod informer lists and watches pods; nothing else is added
+    expect(one(docs, 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
+      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
+    ]);
+  });
+
+  it.each([[[]], [['--daemon']]])('round-trips through braid validate (%j)', (args) => {
+    const { stdout } = manifests(args);
+    const v = spawnSync(BRAID, ['validate', '--strict', '-'], { input: stdout, encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+  });
+
+  it.each([
+    [['--namespace', 'Not_A_Label'], /--namespace must be a DNS-1123 label/],
+    [['--image', ''], /--image must be an image reference/],
+    [['--cni-bin-dir', 'opt/cni/bin'], /--cni-bin-dir must be an absolute host path/],
+    [['--frobnicate'], /Unknown option/],
+  ])('usage error %j exits 2', (args, msg) => {
+    const r = manifests(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(msg);
+  });
+});
