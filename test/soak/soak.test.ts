@@ -79,7 +79,10 @@ it(`soak: ${LIFECYCLES} pod lifecycles, ${CONCURRENCY} at a time, 1 in 10 with a
     JSON.stringify({ cniVersion: '1.0.0', name: 'braid', type: 'braid', kubeconfig: api.writeKubeconfig(world.dir('kubeconfig')), clusterNetwork: clusterFile, confDir, cniDir, binDir: `${bin}:/usr/lib/cni`, parallel: true, delegateTimeout: 5, logFile: world.dir('daemon.log') }),
   );
   socket = world.dir('braid.sock');
-  daemon = spawn(BRAID, ['daemon', '--config', configFile, '--socket', socket, '--node-name', 'soak-node'], { stdio: 'ignore' });
+  daemon = spawn(BRAID, ['daemon', '--config', configFile, '--socket', socket, '--node-name', 'soak-node'], {
+    stdio: 'ignore',
+    env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' }, // as the DaemonSet runs it
+  });
   for (let i = 0; i < 200 && !(await ready(socket)); i++) await new Promise((r) => setTimeout(r, 50));
   expect(await ready(socket)).toBe(true);
 

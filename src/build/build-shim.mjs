@@ -1,0 +1,43 @@
+// Builds braid-shim, the daemon mode's CNI binary (imported by build.mjs, cwd = repo root).
+// dist/braid-shim: the C shim when `cc` exists (static when libc.a is there, so the binary a
+// DaemonSet copies onto a host does not depend on the host's libc), else the Node.js shim.
+// dist/braid-shim-node: always the Node.js shim, so tests can run both.
+// BRAID_NO_CC=1 builds as if there were no compiler. Files are renamed into place, so a test
+// running a shim never sees a half-written one.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, renameSync } from 'node:fs';
+
+const tmp = (f) => `${f}.${process.pid}.tmp`;
+function publish(file) {
+  chmodSync(tmp(file), 0o755);
+  renameSync(tmp(file), file);
+}
+
+await build({
+  entryPoints: ['src/shim/node-shim.ts'],
+  outfile: tmp('dist/braid-shim-node'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: '#!/usr/bin/env node' },
+});
+
+const hasCc = process.env.BRAID_NO_CC !== '1' && spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
+if (hasCc) {
+  const args = ['-O2', '-Wall', '-Wextra', '-o', tmp('dist/braid-shim'), 'src/shim/braid-shim.c'];
+  let r = spawnSync('cc', ['-static', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) r = spawnSync('cc', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc failed to build dist/braid-shim:\n${r.stderr}`);
+  if (r.stderr.trim()) process.stderr.write(r.stderr);
+  console.log('dist/braid-shim: native (C)');
+} else {
+  copyFileSync(tmp('dist/braid-shim-node'), tmp('dist/braid-shim'));
+  console.log('dist/braid-shim: Node.js fallback (no C compiler)');
+}
+publish('dist/braid-shim-node');
+publish('dist/braid-shim');

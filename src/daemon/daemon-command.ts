@@ -1,0 +1,247 @@
+// `braid daemon` (issue 6, thick mode): one long-lived process per node that serves the shim's
+// CNI requests over a unix socket, keeps informer caches of its node's pods and of all NADs,
+// limits concurrent delegates, exposes health and metrics, reloads its config on change and
+// finishes in-flight requests before it exits.
+import { availableParallelism, hostname } from 'node:os';
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { execPlugin } from '../engine/exec-plugin.js';
+import { configureLogger, log } from '../log.js';
+import { CniEndpoint } from './cni-endpoint.js';
+import { ConfigWatcher, loadDaemonConfig, type LoadedConfig } from './config-reload.js';
+import { InformerCache } from './informer-cache.js';
+import { OperationLocks, Semaphore, limitExec } from './limiter.js';
+import { DaemonMetrics } from './metrics.js';
+import { createDaemonServer, type DaemonRoutes } from './server.js';
+import { DEFAULT_SOCKET, listenOnSocket, removeSocket, type SocketHandle } from './socket.js';
+
+export const DAEMON_USAGE = `Usage: braid daemon --config FILE [options]
+
+Serves braid's CNI requests over a unix socket (thick mode). Runtimes call the braid-shim
+binary through a CNI entry {"type": "braid-shim", "daemonSocket": PATH, ...}.
+
+Options:
+  --config FILE             braid's configuration (a "type": "braid" .conf, or a conflist)
+  --socket PATH             unix socket (default: the config's daemonSocket, else ${DEFAULT_SOCKET})
+  --metrics-address H:P     also serve /metrics, /healthz and /readyz over TCP, e.g. 127.0.0.1:9091
+  --node-name NAME          this node, for the pod informer (default: $NODE_NAME, else the hostname)
+  --max-delegates N         delegate plugins running at once (default: 2 per CPU, at least 4)
+  --shutdown-timeout SEC    how long SIGTERM waits for in-flight requests (default: 60)
+  -h, --help                show this help
+`;
+
+interface DaemonOptions {
+  configFile: string;
+  socket: string | undefined;
+  metricsAddress: { host: string; port: number } | undefined;
+  nodeName: string;
+  maxDelegates: number;
+  shutdownTimeoutMs: number;
+}
+
+class UsageError extends Error {}
+
+function positiveInt(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function hostPort(v: string | undefined): DaemonOptions['metricsAddress'] {
+  if (v === undefined) return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new UsageError(`--metrics-address must be HOST:PORT (e.g. 127.0.0.1:9091), got ${JSON.stringify(v)}`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function parseOptions(argv: string[]): DaemonOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      socket: { type: 'string' },
+      'metrics-address': { type: 'string' },
+      'node-name': { type: 'string' },
+      'max-delegates': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return 'help';
+  if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (!values.config) throw new UsageError('--config FILE is required');
+  return {
+    configFile: values.config,
+    socket: values.socket,
+    metricsAddress: hostPort(values['metrics-address']),
+    nodeName: values['node-name'] || process.env.NODE_NAME || hostname(),
+    maxDelegates: positiveInt(values['max-delegates'], '--max-delegates', Math.max(4, 2 * availableParallelism())),
+    shutdownTimeoutMs: positiveInt(values['shutdown-timeout'], '--shutdown-timeout', 60) * 1000,
+  };
+}
+
+function configureDaemonLogger(c: LoadedConfig): void {
+  // A daemon's lifecycle is worth seeing by default: info, not the one-shot warn.
+  configureLogger({ logFile: c.config.logFile, logLevel: c.config.logLevel ?? 'info', logToStderr: c.config.logToStderr });
+}
+
+async function makeCache(c: LoadedConfig, o: DaemonOptions, metrics: DaemonMetrics): Promise<InformerCache | undefined> {
+  if (!c.config.kubeconfig) return undefined;
+  const cache = await InformerCache.create({
+    kubeconfig: c.config.kubeconfig,
+    nodeName: o.nodeName,
+    apiTimeoutMs: c.config.apiTimeout * 1000,
+    observe: metrics.observeApi,
+    onLookup: (resource, result) => metrics.cacheLookups.inc({ resource, result }),
+    onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
+  });
+  cache.start();
+  return cache;
+}
+
+const listenTcp = (server: Server, host: string, port: number) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+const closeServer = (server: Server | undefined) =>
+  new Promise<void>((resolve) => {
+    if (!server) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+
+export async function daemonMain(argv: string[]): Promise<number> {
+  let o: DaemonOptions;
+  try {
+    const parsed = parseOptions(argv);
+    if (parsed === 'help') {
+      process.stdout.write(DAEMON_USAGE);
+      return 0;
+    }
+    o = parsed;
+  } catch (e) {
+    process.stderr.write(`braid daemon: ${(e as Error).message}\n\n${DAEMON_USAGE}`);
+    return 2;
+  }
+
+  let current: LoadedConfig;
+  try {
+    current = loadDaemonConfig(o.configFile);
+  } catch (e) {
+    process.stderr.write(`braid daemon: ${(e as Error).message}\n`);
+    return 1;
+  }
+  configureDaemonLogger(current);
+  for (const w of current.warnings) log().warn({ key: w }, `braid configuration: ${w}`);
+
+  const metrics = new DaemonMetrics();
+  const delegates = new Semaphore(o.maxDelegates);
+  const exec = limitExec(metrics.timeExec(execPlugin), delegates);
+  let cache: InformerCache | undefined;
+  try {
+    cache = await makeCache(current, o, metrics);
+  } catch (e) {
+    process.stderr.write(`braid daemon: ${(e as Error).message}\n`);
+    log().fatal({ err: (e as Error).message }, 'braid daemon cannot start');
+    return 1;
+  }
+  metrics.setSources({ delegatesWaiting: () => delegates.waiting, informers: () => cache?.stats() ?? [] });
+
+  const endpoint = new CniEndpoint({ snapshot: () => ({ baseConfig: current.raw, cache }), exec, locks: new OperationLocks(), metrics });
+  let shuttingDown = false;
+  const routes: DaemonRoutes = {
+    cni: (body) => endpoint.handle(body),
+    healthz: () => ({ ok: true, detail: 'ok' }),
+    readyz: () => {
+      if (shuttingDown) return { ok: false, detail: 'shutting down' };
+      if (cache && !cache.synced) return { ok: false, detail: 'informer caches not synced yet' };
+      return { ok: true, detail: cache ? 'ok: informer caches synced' : 'ok: no kubeconfig, no informers' };
+    },
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+  };
+
+  const socketPath = o.socket ?? current.config.daemonSocket ?? DEFAULT_SOCKET;
+  const unixServer = createDaemonServer(routes, { cni: true });
+  let tcpServer: Server | undefined;
+  let socket: SocketHandle | undefined;
+  try {
+    socket = await listenOnSocket(unixServer, socketPath);
+    if (o.metricsAddress) {
+      tcpServer = createDaemonServer(routes, { cni: false });
+      await listenTcp(tcpServer, o.metricsAddress.host, o.metricsAddress.port);
+    }
+  } catch (e) {
+    process.stderr.write(`braid daemon: ${(e as Error).message}\n`);
+    log().fatal({ err: (e as Error).message }, 'braid daemon cannot listen');
+    if (socket) removeSocket(socket);
+    await Promise.all([closeServer(unixServer), closeServer(tcpServer), cache?.stop()]);
+    return 1;
+  }
+
+  const watcher = new ConfigWatcher({
+    file: o.configFile,
+    current,
+    onChange: async (next) => {
+      const prev = current;
+      const apiChanged = next.config.kubeconfig !== prev.config.kubeconfig || next.config.apiTimeout !== prev.config.apiTimeout;
+      // Build the new cache first: a kubeconfig that does not load rejects the whole reload.
+      const nextCache = apiChanged ? await makeCache(next, o, metrics) : cache;
+      const oldCache = cache;
+      current = next;
+      cache = nextCache;
+      if (apiChanged) void oldCache?.stop();
+      const logKeys = (c: LoadedConfig) => JSON.stringify([c.config.logFile, c.config.logLevel, c.config.logToStderr]);
+      if (logKeys(next) !== logKeys(prev)) configureDaemonLogger(next);
+      metrics.configReloads.inc({ result: 'ok' });
+      for (const w of next.warnings) log().warn({ key: w }, `braid configuration: ${w}`);
+      log().info({ file: o.configFile, informersRestarted: apiChanged }, 'configuration reloaded');
+    },
+    onInvalid: (err) => {
+      metrics.configReloads.inc({ result: 'invalid' });
+      log().error({ file: o.configFile, err: err.message }, 'configuration change rejected; keeping the running configuration');
+    },
+  });
+  watcher.start();
+
+  log().info(
+    { socket: socketPath, metricsAddress: o.metricsAddress, nodeName: o.nodeName, maxDelegates: o.maxDelegates, informers: !!cache, pid: process.pid },
+    'braid daemon serving',
+  );
+
+  const finished = new Promise<number>((resolve) => {
+    const shutdown = async (signal: string) => {
+      if (shuttingDown) {
+        log().warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(130);
+      }
+      shuttingDown = true;
+      log().info({ signal, inflight: endpoint.inflight }, 'shutting down: finishing in-flight requests');
+      endpoint.beginShutdown();
+      const closed = Promise.all([closeServer(unixServer), closeServer(tcpServer)]);
+      const drained = await endpoint.drain(o.shutdownTimeoutMs);
+      if (!drained) log().error({ inflight: endpoint.inflight }, 'shutdown timeout: exiting with requests still running');
+      watcher.stop();
+      removeSocket(socket);
+      await cache?.stop();
+      if (drained) await closed;
+      log().info('braid daemon stopped');
+      resolve(drained ? 0 : 1);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGHUP', () => void watcher.check());
+  });
+  const code = await finished;
+  // Anything still holding the loop open (a stuck watch socket) must not keep a stopped daemon.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
+}

@@ -1,0 +1,143 @@
+// A KubeApi backed by informers (issue 6): list+watch of the pods on this node and of every
+// NetworkAttachmentDefinition, so an ADD reads both from memory. A miss falls back to one GET
+// (a pod created a moment ago, a NAD the watch has not delivered yet); the status PATCH is the
+// only write.
+import { KubeConfig } from '@kubernetes/client-node';
+import { CniError, Code } from '../cni/errors.js';
+import { kubeApiFromKubeconfig, NAD_PATH, type KubeApi, type KubeObject } from '../k8s/kube-api.js';
+import { Informer, type Backoff } from './informer.js';
+import { METADATA_ONLY } from './kube-list.js';
+import type { ApiObserver, ApiResource } from './metrics.js';
+import { slimNad, slimPod } from './slim-objects.js';
+
+export interface InformerCacheOptions {
+  kubeconfig: string;
+  nodeName: string;
+  apiTimeoutMs: number;
+  observe?: ApiObserver;
+  onLookup?: (resource: ApiResource, result: 'hit' | 'miss' | 'negative') => void;
+  onRestart?: (resource: ApiResource) => void;
+  backoff?: Partial<Backoff>;
+  /** How long a NAD 404 from the fallback GET is remembered (the watch still wins at once). */
+  negativeTtlMs?: number;
+}
+
+export const NEGATIVE_TTL_MS = 10_000;
+const MAX_NEGATIVE = 1024;
+
+export class InformerCache {
+  private readonly pods: Informer;
+  private readonly nads: Informer;
+  private readonly negative = new Map<string, number>();
+
+  private constructor(
+    private readonly direct: KubeApi,
+    kc: KubeConfig,
+    private readonly opts: InformerCacheOptions,
+  ) {
+    const observe = opts.observe ?? (() => undefined);
+    const common = {
+      kc,
+      observe,
+      listTimeoutMs: Math.max(opts.apiTimeoutMs, 60_000),
+      backoff: { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
+      onRestart: opts.onRestart ?? (() => undefined),
+    };
+    this.pods = new Informer({ ...common, resource: 'pods', path: '/api/v1/pods', fieldSelector: `spec.nodeName=${opts.nodeName}`, accept: METADATA_ONLY, slim: slimPod });
+    this.nads = new Informer({ ...common, resource: 'network-attachment-definitions', path: `${NAD_PATH}/network-attachment-definitions`, slim: slimNad });
+  }
+
+  /** Loads the kubeconfig (a CniError when it is unusable); informers start with start(). */
+  static async create(opts: InformerCacheOptions): Promise<InformerCache> {
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromFile(opts.kubeconfig);
+    } catch (e) {
+      throw new CniError(Code.InvalidConfig, `failed to load kubeconfig ${opts.kubeconfig}: ${(e as Error).message}`);
+    }
+    return new InformerCache(countingApi(await kubeApiFromKubeconfig(opts.kubeconfig, opts.apiTimeoutMs), opts.observe), kc, opts);
+  }
+
+  start(): void {
+    this.pods.start();
+    this.nads.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.pods.stop(), this.nads.stop()]);
+  }
+
+  get synced(): boolean {
+    return this.pods.synced && this.nads.synced;
+  }
+
+  stats(): Array<{ resource: ApiResource; synced: boolean; objects: number }> {
+    return [
+      { resource: 'pods', synced: this.pods.synced, objects: this.pods.size },
+      { resource: 'network-attachment-definitions', synced: this.nads.synced, objects: this.nads.size },
+    ];
+  }
+
+  /**
+   * The KubeApi for one CNI request. `expectedUid` (K8S_POD_UID) makes a cached pod of the
+   * same name but another uid (deleted and recreated, watch lagging) a miss, not an error.
+   */
+  forRequest(expectedUid?: string): KubeApi {
+    const lookup = this.opts.onLookup ?? (() => undefined);
+    return {
+      getPod: async (namespace, name) => {
+        const pod = this.pods.get(namespace, name);
+        if (pod && (!expectedUid || !pod.metadata.uid || pod.metadata.uid === expectedUid)) {
+          lookup('pods', 'hit');
+          return pod as unknown as KubeObject;
+        }
+        lookup('pods', 'miss');
+        return this.direct.getPod(namespace, name);
+      },
+      getNad: async (namespace, name) => {
+        const nad = this.nads.get(namespace, name);
+        if (nad) {
+          lookup('network-attachment-definitions', 'hit');
+          return nad as unknown as KubeObject;
+        }
+        const key = `${namespace}/${name}`;
+        if ((this.negative.get(key) ?? 0) > Date.now()) {
+          lookup('network-attachment-definitions', 'negative');
+          return undefined;
+        }
+        lookup('network-attachment-definitions', 'miss');
+        const got = await this.direct.getNad(namespace, name);
+        if (got === undefined) this.rememberMissing(key);
+        return got;
+      },
+      patchPodStatus: (namespace, name, patch) => this.direct.patchPodStatus(namespace, name, patch),
+    };
+  }
+
+  private rememberMissing(key: string): void {
+    const now = Date.now();
+    if (this.negative.size >= MAX_NEGATIVE) for (const [k, t] of this.negative) if (t <= now) this.negative.delete(k);
+    if (this.negative.size >= MAX_NEGATIVE) this.negative.delete(this.negative.keys().next().value!);
+    this.negative.set(key, now + (this.opts.negativeTtlMs ?? NEGATIVE_TTL_MS));
+  }
+}
+
+/** The one-shot API with every request counted for /metrics. */
+function countingApi(api: KubeApi, observe: ApiObserver | undefined): KubeApi {
+  if (!observe) return api;
+  const counted = async <T>(verb: 'get' | 'patch', resource: ApiResource, call: () => Promise<T>): Promise<T> => {
+    try {
+      const out = await call();
+      observe(verb, resource, true);
+      return out;
+    } catch (e) {
+      observe(verb, resource, false);
+      throw e;
+    }
+  };
+  return {
+    getPod: (ns, name) => counted('get', 'pods', () => api.getPod(ns, name)),
+    getNad: (ns, name) => counted('get', 'network-attachment-definitions', () => api.getNad(ns, name)),
+    patchPodStatus: (ns, name, patch) => counted('patch', 'pods', () => api.patchPodStatus(ns, name, patch)),
+  };
+}

@@ -1,0 +1,147 @@
+// Prometheus metrics for the daemon (issue 6): CNI requests by verb and result, request and
+// delegate latency, Kubernetes API requests, in-flight work, informer state, config reloads.
+import { basename } from 'node:path';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PluginExec } from '../engine/exec-plugin.js';
+import { toCniError } from '../cni/errors.js';
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export type ApiVerb = 'get' | 'list' | 'watch' | 'patch';
+export type ApiResource = 'pods' | 'network-attachment-definitions';
+/** Called for every request the daemon makes to the Kubernetes API. */
+export type ApiObserver = (verb: ApiVerb, resource: ApiResource, ok: boolean) => void;
+
+/** Values read at scrape time. */
+export interface MetricSources {
+  delegatesWaiting(): number;
+  informers(): Array<{ resource: ApiResource; synced: boolean; objects: number }>;
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly registers = [this.registry];
+  private sources: MetricSources = { delegatesWaiting: () => 0, informers: () => [] };
+
+  readonly cniRequests = new Counter({
+    name: 'braid_cni_requests_total',
+    help: 'CNI requests answered, by verb and result (code is the CNI error code, 0 on success).',
+    labelNames: ['verb', 'result', 'code'] as const,
+    registers: this.registers,
+  });
+  readonly cniDuration = new Histogram({
+    name: 'braid_cni_request_duration_seconds',
+    help: 'Time to answer a CNI request (ADD, DEL, ...), lock waits included.',
+    labelNames: ['verb'] as const,
+    buckets: SECONDS,
+    registers: this.registers,
+  });
+  readonly inflight = new Gauge({
+    name: 'braid_cni_inflight_operations',
+    help: 'CNI requests being served (running or waiting for a lock).',
+    labelNames: ['verb'] as const,
+    registers: this.registers,
+  });
+  readonly delegateDuration = new Histogram({
+    name: 'braid_delegate_duration_seconds',
+    help: 'Run time of one delegate plugin execution, by plugin type and command.',
+    labelNames: ['plugin', 'command', 'result'] as const,
+    buckets: SECONDS,
+    registers: this.registers,
+  });
+  readonly delegatesRunning = new Gauge({ name: 'braid_delegates_running', help: 'Delegate plugin processes running.', registers: this.registers });
+  readonly delegatesWaiting: Gauge = new Gauge({
+    name: 'braid_delegates_waiting',
+    help: 'Delegate executions waiting for a slot (the --max-delegates limit).',
+    registers: this.registers,
+    collect: (): void => this.delegatesWaiting.set(this.sources.delegatesWaiting()),
+  });
+  readonly apiRequests = new Counter({
+    name: 'braid_kube_api_requests_total',
+    help: 'Requests made to the Kubernetes API, by verb, resource and result.',
+    labelNames: ['verb', 'resource', 'result'] as const,
+    registers: this.registers,
+  });
+  readonly cacheLookups = new Counter({
+    name: 'braid_informer_cache_lookups_total',
+    help: 'Pod and NetworkAttachmentDefinition lookups, by resource and result (hit, miss, negative).',
+    labelNames: ['resource', 'result'] as const,
+    registers: this.registers,
+  });
+  readonly informerSynced = new Gauge({
+    name: 'braid_informer_synced',
+    help: '1 once the informer has listed its resource at least once.',
+    labelNames: ['resource'] as const,
+    registers: this.registers,
+    collect: () => {
+      for (const i of this.sources.informers()) this.informerSynced.set({ resource: i.resource }, i.synced ? 1 : 0);
+    },
+  });
+  readonly informerObjects = new Gauge({
+    name: 'braid_informer_objects',
+    help: 'Objects held in the informer cache.',
+    labelNames: ['resource'] as const,
+    registers: this.registers,
+    collect: () => {
+      for (const i of this.sources.informers()) this.informerObjects.set({ resource: i.resource }, i.objects);
+    },
+  });
+  readonly informerRestarts = new Counter({
+    name: 'braid_informer_restarts_total',
+    help: 'Informer restarts after a list or watch error.',
+    labelNames: ['resource'] as const,
+    registers: this.registers,
+  });
+  readonly configReloads = new Counter({
+    name: 'braid_config_reloads_total',
+    help: 'Configuration file reloads, by result (ok, invalid).',
+    labelNames: ['result'] as const,
+    registers: this.registers,
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'braid_' });
+  }
+
+  setSources(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  readonly observeApi: ApiObserver = (verb, resource, ok) => this.apiRequests.inc({ verb, resource, result: ok ? 'ok' : 'error' });
+
+  /** Counts one answered CNI request; `stdout` is the answer (its `code` on failure). */
+  observeCni(verb: string, exitCode: number, stdout: string, seconds: number): void {
+    let code = 0;
+    if (exitCode !== 0) {
+      try {
+        code = Number((JSON.parse(stdout) as { code?: unknown }).code) || 999;
+      } catch {
+        code = 999;
+      }
+    }
+    const v = KNOWN_VERBS.has(verb) ? verb : 'invalid';
+    this.cniRequests.inc({ verb: v, result: exitCode === 0 ? 'ok' : 'error', code: String(code) });
+    this.cniDuration.observe({ verb: v }, seconds);
+  }
+
+  /** A PluginExec that records each delegate's run time by plugin type. */
+  timeExec(exec: PluginExec): PluginExec {
+    return async (req) => {
+      const labels = { plugin: basename(req.pluginPath), command: req.command };
+      this.delegatesRunning.inc();
+      const end = this.delegateDuration.startTimer(labels);
+      try {
+        const out = await exec(req);
+        end({ result: 'ok' });
+        return out;
+      } catch (e) {
+        end({ result: `error_${toCniError(e).code}` });
+        throw e;
+      } finally {
+        this.delegatesRunning.dec();
+      }
+    };
+  }
+}
+
+const KNOWN_VERBS = new Set(['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION']);
