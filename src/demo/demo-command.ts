@@ -2,7 +2,7 @@
 // does the work. Run by `npm run demo` as `node dist/braid demo`.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, type FlagValues } from '../cli/flags.js';
 import { runningBinary } from '../install/install-command.js';
 import { Demo } from './demo-run.js';
 import { NADS_FILE, PODS_FILE } from './scenario.js';
@@ -33,20 +33,15 @@ Exit status: 0 all well and nothing left, 1 a failure or a leftover, 2 usage, 13
 `;
 
 export async function demoMain(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: FlagValues;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        plugins: { type: 'string' },
-        examples: { type: 'string' },
-        verbose: { type: 'boolean', default: false },
-        'no-color': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
+    values = parseFlags(argv, {
+      plugins: { type: 'string' },
+      examples: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      'no-color': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
   } catch (e) {
     process.stderr.write(`braid demo: ${(e as Error).message}\nRun 'braid demo --help' for the options.\n`);
     return 2;

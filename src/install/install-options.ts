@@ -1,7 +1,7 @@
 // `braid install` flags: one normalisation step from argv to a typed value; a bad flag is a
 // usage error (exit 2) that names the flag and the value received.
-import { parseArgs } from 'node:util';
 import { isAbsolute, resolve } from 'node:path';
+import { parseFlags, UsageError } from '../cli/flags.js';
 import { LOG_LEVELS } from '../meta/braid-config.js';
 import { SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
 
@@ -64,7 +64,7 @@ export interface InstallOptions {
   help: boolean;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 const abs = (flag: string, v: string) => {
   if (v === '') throw new UsageError(`${flag} needs a path, got ""`);
@@ -72,33 +72,23 @@ const abs = (flag: string, v: string) => {
 };
 
 export function parseInstallArgs(argv: string[]): InstallOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
-        'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
-        kubeconfig: { type: 'string' },
-        'wait-timeout': { type: 'string', default: '600' },
-        watch: { type: 'boolean', default: false },
-        'cleanup-on-exit': { type: 'boolean', default: false },
-        daemon: { type: 'boolean', default: false },
-        'daemon-socket': { type: 'string', default: DEFAULT_DAEMON_SOCKET },
-        'dry-run': { type: 'boolean', default: false },
-        'networks-dir': { type: 'string', default: '/etc/cni/braid/net.d' },
-        'cni-dir': { type: 'string', default: '/var/lib/cni/braid' },
-        'log-file': { type: 'string', default: '/var/log/braid.log' },
-        'log-level': { type: 'string', default: 'warn' },
-        source: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+      'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
+      'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
+      kubeconfig: { type: 'string' },
+      'wait-timeout': { type: 'string', default: '600' },
+      watch: { type: 'boolean', default: false },
+      'cleanup-on-exit': { type: 'boolean', default: false },
+      daemon: { type: 'boolean', default: false },
+      'daemon-socket': { type: 'string', default: DEFAULT_DAEMON_SOCKET },
+      'dry-run': { type: 'boolean', default: false },
+      'networks-dir': { type: 'string', default: '/etc/cni/braid/net.d' },
+      'cni-dir': { type: 'string', default: '/var/lib/cni/braid' },
+      'log-file': { type: 'string', default: '/var/log/braid.log' },
+      'log-level': { type: 'string', default: 'warn' },
+      source: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
   const s = (k: string) => values[k] as string;
   const b = (k: string) => values[k] === true;
   const wait = Number(s('wait-timeout'));

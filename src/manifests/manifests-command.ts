@@ -1,6 +1,6 @@
 // `braid manifests` (issue 5): ready-to-apply YAML built as objects and serialised once.
 import { isAbsolute } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from '../cli/flags.js';
 import { nadCrd } from './crd.js';
 import { daemonConfigMap, daemonSet, type DaemonSetOptions } from './daemonset.js';
 import { clusterRole, clusterRoleBinding, serviceAccount } from './rbac.js';
@@ -34,27 +34,15 @@ Options:
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-class UsageError extends Error {}
-
 function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        namespace: { type: 'string', short: 'n', default: 'kube-system' },
-        image: { type: 'string', default: DEFAULT_IMAGE },
-        'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
-        'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
-        daemon: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlags(argv, {
+      namespace: { type: 'string', short: 'n', default: 'kube-system' },
+      image: { type: 'string', default: DEFAULT_IMAGE },
+      'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
+      'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
+      daemon: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
   const namespace = values.namespace as string;
   if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw new UsageError(`--namespace must be a DNS-1123 label, got ${JSON.stringify(namespace)}`);
   const image = values.image as string;

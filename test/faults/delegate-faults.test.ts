@@ -1,23 +1,12 @@
 // Issue 7 §1: for a pod with four networks, a delegate fault at every position and every verb.
 // After each: the right code, one JSON document on stdout (callBraid checks), and nothing left
 // on the host once the runtime's DEL has gone through.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+import { describe, expect, it } from 'vitest';
+import { useApiWorld } from '../helpers/api-world.js';
 import { TestWorld, ifaceIn } from '../helpers/netns.js';
-import { assertBuilt } from '../helpers/braid-runner.js';
 import { CLEAN, PodScenario } from '../helpers/pod-scenario.js';
 
-let api: FakeApiServer;
-let world: TestWorld;
-beforeAll(async () => {
-  assertBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  world = new TestWorld();
-});
-afterEach(() => world.cleanup());
+const t = useApiWorld();
 
 const POSITIONS = [0, 1, 2, 3];
 // fault mode -> expected code (the delegate's own when it gave one, else 999)
@@ -34,7 +23,7 @@ const base = (i: number) => 100 + (i % 24) * 4; // 198.18.100-195.x: distinct pe
 let n = 0;
 describe.each(POSITIONS)('network at position %i', (at) => {
   it.each(ADD_FAULTS)('ADD fault %s -> code %i, rollback complete, DEL leaves nothing', async (mode, code) => {
-    const s = new PodScenario(world, api, base(n++), { fault: { at, modes: { add: mode } }, config: { delegateTimeout: 1 } });
+    const s = new PodScenario(t.world, t.api, base(n++), { fault: { at, modes: { add: mode } }, config: { delegateTimeout: 1 } });
     const add = await s.call('ADD');
     expect(add.status).toBe(1);
     expect(add.json).toMatchObject({ cniVersion: '1.0.0', code });
@@ -51,7 +40,7 @@ describe.each(POSITIONS)('network at position %i', (at) => {
     ['once:crash', 999],
     ['once:hang', 999],
   ])('DEL fault %s -> reported (code %i), not swallowed; the retry cleans everything', async (mode, code) => {
-    const s = new PodScenario(world, api, base(n++), { fault: { at, modes: { del: mode } }, config: { delegateTimeout: 1 } });
+    const s = new PodScenario(t.world, t.api, base(n++), { fault: { at, modes: { del: mode } }, config: { delegateTimeout: 1 } });
     expect((await s.call('ADD')).status).toBe(0);
     const del = await s.call('DEL');
     expect(del.status).toBe(1);
@@ -66,7 +55,7 @@ describe.each(POSITIONS)('network at position %i', (at) => {
     ['error:7', 7],
     ['crash', 999],
   ])('CHECK fault %s -> code %i, pod untouched', async (mode, code) => {
-    const s = new PodScenario(world, api, base(n++), { fault: { at, modes: { check: mode } } });
+    const s = new PodScenario(t.world, t.api, base(n++), { fault: { at, modes: { check: mode } } });
     expect((await s.call('ADD')).status).toBe(0);
     const check = await s.call('CHECK');
     expect(check.status).toBe(1);
@@ -80,11 +69,11 @@ describe.each(POSITIONS)('network at position %i', (at) => {
 
 it('parallel attachments: a failure among concurrent ones still rolls back everything', async () => {
   for (const at of [1, 3]) {
-    const s = new PodScenario(world, api, 196 + (at === 1 ? 0 : 0), { parallel: true, fault: { at, modes: { add: 'error:7' } } });
+    const s = new PodScenario(t.world, t.api, 196 + (at === 1 ? 0 : 0), { parallel: true, fault: { at, modes: { add: 'error:7' } } });
     const add = await s.call('ADD');
     expect(add.json.code).toBe(7);
     expect(s.leftovers()).toEqual(CLEAN);
-    await world.cleanup();
-    world = new TestWorld();
+    await t.world.cleanup();
+    t.world = new TestWorld();
   }
 });

@@ -3,44 +3,28 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
-import { TestWorld, ifaceIn } from '../helpers/netns.js';
-import { assertBuilt } from '../helpers/braid-runner.js';
+import { describe, expect, it } from 'vitest';
+import { useApiWorld } from '../helpers/api-world.js';
+import { ifaceIn } from '../helpers/netns.js';
 import { CLEAN, PodScenario } from '../helpers/pod-scenario.js';
 import { sh } from '../helpers/sh.js';
 
-let api: FakeApiServer;
-let world: TestWorld;
-beforeAll(async () => {
-  assertBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  world = new TestWorld();
-  api.clearFaults();
-  api.reset();
-});
-afterEach(async () => {
-  api.clearFaults();
-  await world.cleanup();
-});
+const t = useApiWorld();
 
 let n = 0;
-const scenario = (opts: ConstructorParameters<typeof PodScenario>[3] = {}) => new PodScenario(world, api, 200 + (n++ % 12) * 4, opts);
+const scenario = (opts: ConstructorParameters<typeof PodScenario>[3] = {}) => new PodScenario(t.world, t.api, 200 + (n++ % 12) * 4, opts);
 
 describe('API server faults', () => {
   it('down: ADD fails with 11 (try again later) and attaches nothing', async () => {
     const s = scenario();
-    api.stop();
+    t.api.stop();
     try {
       const add = await s.call('ADD');
       expect(add.json).toMatchObject({ code: 11, msg: expect.stringMatching(/ECONNREFUSED.*try again later/) });
       expect(ifaceIn(s.ns.name, 'eth0')).toBeUndefined();
       expect((await s.call('DEL')).status).toBe(0);
     } finally {
-      await api.start();
+      await t.api.start();
     }
     expect(s.leftovers()).toEqual(CLEAN);
   });
@@ -53,21 +37,21 @@ describe('API server faults', () => {
     ['404 for a NAD -> 7', { pathRegex: 'network-attachment-definitions/.*-b$', status: 404 }, 7],
   ])('%s: ADD fails, nothing attached, DEL leaves nothing', async (_name, fault, code) => {
     const s = scenario({ config: { apiTimeout: 1 } });
-    api.fault(fault);
+    t.api.fault(fault);
     const t0 = Date.now();
     const add = await s.call('ADD');
     expect(Date.now() - t0).toBeLessThan(2900);
     expect(add.json.code).toBe(code);
     expect(add.stdout).not.toContain('    at ');
     expect(ifaceIn(s.ns.name, 'eth0')).toBeUndefined();
-    api.clearFaults();
+    t.api.clearFaults();
     expect((await s.call('DEL')).status).toBe(0);
     expect(s.leftovers()).toEqual(CLEAN);
   });
 
   it('409 on the status patch: the pod still gets its networks', async () => {
     const s = scenario();
-    api.fault({ method: 'PATCH', status: 409 });
+    t.api.fault({ method: 'PATCH', status: 409 });
     const add = await s.call('ADD');
     expect(add.status).toBe(0);
     expect(ifaceIn(s.ns.name, 'net3')).toBeDefined();
@@ -80,7 +64,7 @@ describe('API server faults', () => {
 describe("braid's cache directory", () => {
   it('unwritable: ADD fails with 5 before touching the pod; DEL still succeeds', async () => {
     const s = scenario();
-    const blocker = world.dir('blocker');
+    const blocker = t.world.dir('blocker');
     writeFileSync(blocker, '');
     const add = await s.call('ADD', { config: { cniDir: join(blocker, 'braid') } });
     expect(add.json.code).toBe(5);
@@ -91,10 +75,10 @@ describe("braid's cache directory", () => {
 
   it('full: ADD fails with 5 and rolls back; nothing leaks', async () => {
     const s = scenario();
-    const mnt = world.dir('tiny');
+    const mnt = t.world.dir('tiny');
     mkdirSync(mnt, { recursive: true });
     sh('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
-    world.onCleanup(() => sh('umount', ['-l', mnt], { allowFail: true }));
+    t.world.onCleanup(() => sh('umount', ['-l', mnt], { allowFail: true }));
     try {
       execFileSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=4k', 'count=64'], { stdio: 'ignore' });
     } catch {

@@ -2,37 +2,26 @@
 // braid: libcni's view (firstConfigIn, parseConfigBytes) and a real ADD/DEL in a namespace.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { useApiWorld } from '../helpers/api-world.js';
 import { parseCniArgs } from '../../src/cni/cni-args.js';
 import { parseConfigBytes } from '../../src/cni/config.js';
 import { configFiles, firstConfigIn } from '../../src/engine/conf-files.js';
 import { Engine, type RuntimeConf } from '../../src/engine/engine.js';
-import { assertBuilt, k8sArgs } from '../helpers/braid-runner.js';
-import { CNI_BIN, NO_TRACES, TestWorld, ipv4Of, traces } from '../helpers/netns.js';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+import { k8sArgs } from '../helpers/braid-runner.js';
+import { CNI_BIN, NO_TRACES, ipv4Of, traces } from '../helpers/netns.js';
 import { runInstall } from './install-helpers.js';
 
-let api: FakeApiServer;
-let world: TestWorld;
-
-beforeAll(async () => {
-  assertBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  world = new TestWorld();
-});
-afterEach(() => world.cleanup());
+const t = useApiWorld();
 
 it('installs an entry that libcni loads first and that attaches a pod through braid', async () => {
-  const conf = world.dir('net.d');
-  const bin = world.dir('bin');
-  const dataDir = world.dir('ipam');
-  const cniDir = world.dir('braid');
-  const cacheDir = world.dir('cache');
+  const conf = t.world.dir('net.d');
+  const bin = t.world.dir('bin');
+  const dataDir = t.world.dir('ipam');
+  const cniDir = t.world.dir('braid');
+  const cacheDir = t.world.dir('cache');
   const ipam = (octet: number) => ({ type: 'host-local', dataDir, ranges: [[{ subnet: `198.18.${octet}.0/24` }]] });
-  const cluster = world.name('cl');
+  const cluster = t.world.name('cl');
   mkdirSync(conf, { recursive: true });
   writeFileSync(
     join(conf, '10-cluster.conflist'),
@@ -40,20 +29,20 @@ it('installs an entry that libcni loads first and that attaches a pod through br
       cniVersion: '1.0.0',
       name: cluster,
       plugins: [
-        { type: 'bridge', bridge: world.name('c0'), isGateway: true, ipam: { ...ipam(230), routes: [{ dst: '0.0.0.0/0' }] } },
+        { type: 'bridge', bridge: t.world.name('c0'), isGateway: true, ipam: { ...ipam(230), routes: [{ dst: '0.0.0.0/0' }] } },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
     }),
   );
-  const podNs = world.name('ns');
-  const nad = `${world.tag}-side`;
-  api.addNad(podNs, nad, { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('s0'), ipam: ipam(231) }] });
-  const pod = api.addPod({ metadata: { name: 'web', namespace: podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': nad } }, spec: { nodeName: 'node1' } });
-  const kubeconfig = api.writeKubeconfig(world.dir('kubeconfig'));
+  const podNs = t.world.name('ns');
+  const nad = `${t.world.tag}-side`;
+  t.api.addNad(podNs, nad, { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: t.world.name('s0'), ipam: ipam(231) }] });
+  const pod = t.api.addPod({ metadata: { name: 'web', namespace: podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': nad } }, spec: { nodeName: 'node1' } });
+  const kubeconfig = t.api.writeKubeconfig(t.world.dir('kubeconfig'));
 
   const out = await runInstall([
     '--cni-conf-dir', conf, '--cni-bin-dir', bin, '--kubeconfig', kubeconfig,
-    '--cni-dir', cniDir, '--networks-dir', world.dir('networks'), '--log-file', world.dir('braid.log'),
+    '--cni-dir', cniDir, '--networks-dir', t.world.dir('networks'), '--log-file', t.world.dir('braid.log'),
   ]);
   expect(out.status, out.stderr).toBe(0);
 
@@ -66,27 +55,27 @@ it('installs an entry that libcni loads first and that attaches a pod through br
   expect(list.name).toBe('braid-cni-network');
   expect(list.plugins.map((p) => p.type)).toEqual(['braid']);
 
-  const ns = world.netns('pod');
+  const ns = t.world.netns('pod');
   const engine = new Engine({ path: [bin, CNI_BIN], cacheDir });
   const rt: RuntimeConf = {
-    containerId: `ctr${world.tag}`,
+    containerId: `ctr${t.world.tag}`,
     netns: ns.path,
     ifname: 'eth0',
     args: parseCniArgs(k8sArgs(podNs, 'web', (pod as { metadata: { uid: string } }).metadata.uid)),
     capabilityArgs: { portMappings: [{ hostPort: 18181, containerPort: 80, protocol: 'tcp' }] },
   };
-  world.onCleanup(() => engine.delList(list, rt));
+  t.world.onCleanup(() => engine.delList(list, rt));
   const result = await engine.addList(list, rt);
   expect((result.interfaces ?? []).filter((i) => i.sandbox).map((i) => i.name)).toEqual(['eth0', 'net1']);
   expect(ipv4Of(ns.name, 'eth0')).toEqual(['198.18.230.2/24']);
   expect(ipv4Of(ns.name, 'net1')).toEqual(['198.18.231.2/24']);
-  const status = JSON.parse(api.getPod(podNs, 'web')!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
+  const status = JSON.parse(t.api.getPod(podNs, 'web')!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
   expect(status.map((s: { name: string; interface: string }) => [s.name, s.interface])).toEqual([
     [cluster, 'eth0'],
     [`${podNs}/${nad}`, 'net1'],
   ]);
 
   await engine.delList(list, rt);
-  const left = traces({ tag: world.tag, containerIds: [rt.containerId], ips: ['198.18.230.2', '198.18.231.2'], dataDirs: [dataDir], ignoreLinks: world.ownLinks() });
+  const left = traces({ tag: t.world.tag, containerIds: [rt.containerId], ips: ['198.18.230.2', '198.18.231.2'], dataDirs: [dataDir], ignoreLinks: t.world.ownLinks() });
   expect(left).toEqual(NO_TRACES);
 });

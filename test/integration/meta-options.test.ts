@@ -2,33 +2,22 @@
 // namespace, with API requests counted.
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
-import { TestWorld, ifaceIn, ipv4Of, nsRoutes } from '../helpers/netns.js';
-import { assertBuilt, callBraid } from '../helpers/braid-runner.js';
+import { describe, expect, it } from 'vitest';
+import { useApiWorld } from '../helpers/api-world.js';
+import { ifaceIn, ipv4Of, nsRoutes } from '../helpers/netns.js';
+import { callBraid } from '../helpers/braid-runner.js';
 import { CLEAN, PodScenario } from '../helpers/pod-scenario.js';
 
-let api: FakeApiServer;
-let world: TestWorld;
-beforeAll(async () => {
-  assertBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  world = new TestWorld();
-  api.reset();
-});
-afterEach(() => world.cleanup());
+const t = useApiWorld();
 
 let n = 0;
-const scenario = (opts: ConstructorParameters<typeof PodScenario>[3] = {}) => new PodScenario(world, api, 160 + (n++ % 8) * 4, opts);
-const podGets = () => api.count({ method: 'GET', pathPrefix: '/api/v1/' });
+const scenario = (opts: ConstructorParameters<typeof PodScenario>[3] = {}) => new PodScenario(t.world, t.api, 160 + (n++ % 8) * 4, opts);
+const podGets = () => t.api.count({ method: 'GET', pathPrefix: '/api/v1/' });
 
 describe('where the annotations come from', () => {
   it("CRI-O's io.kubernetes.cri.pod-annotations capability: no pod GET", async () => {
     const s = scenario();
-    const annotations = { 'k8s.v1.cni.cncf.io/networks': `${world.tag}-a,${world.tag}-b@mv9` };
+    const annotations = { 'k8s.v1.cni.cncf.io/networks': `${t.world.tag}-a,${t.world.tag}-b@mv9` };
     const add = await s.call('ADD', { config: { runtimeConfig: { 'io.kubernetes.cri.pod-annotations': annotations } } });
     expect(add.status, add.stdout).toBe(0);
     expect(podGets()).toBe(0);
@@ -49,11 +38,11 @@ describe('where the annotations come from', () => {
     const s = scenario();
     const { kubeconfig: _k, clusterNetwork: _c, ...noK8s } = s.config;
     const cluster = JSON.parse(JSON.stringify(await import('node:fs').then((fs) => JSON.parse(fs.readFileSync(String(s.config.clusterNetwork), 'utf8')))));
-    const extra = { cniVersion: '1.0.0', name: world.name('st'), plugins: [{ type: 'bridge', bridge: world.name('s0'), ipam: { type: 'host-local', dataDir: s.dataDir, ranges: [[{ subnet: `198.18.${s.base + 3}.0/24` }]] } }] };
+    const extra = { cniVersion: '1.0.0', name: t.world.name('st'), plugins: [{ type: 'bridge', bridge: t.world.name('s0'), ipam: { type: 'host-local', dataDir: s.dataDir, ranges: [[{ subnet: `198.18.${s.base + 3}.0/24` }]] } }] };
     s.config = { ...noK8s, delegates: [cluster, extra] };
     const add = await s.call('ADD');
     expect(add.status, add.stdout).toBe(0);
-    expect(api.requests).toHaveLength(0);
+    expect(t.api.requests).toHaveLength(0);
     expect(ipv4Of(s.ns.name, 'net1')).toEqual([`198.18.${s.base + 3}.2/24`]);
     expect((await s.call('DEL')).status).toBe(0);
     expect(s.leftovers()).toEqual(CLEAN);
@@ -73,9 +62,9 @@ describe('where the annotations come from', () => {
 describe('annotation forms and selection options', () => {
   it("CNI-Genie's cni annotation and cni-args into args.cni", async () => {
     const s = scenario({ annotation: '' });
-    const pod = api.getPod(s.podNs, s.podName)!;
-    pod.metadata.annotations = { cni: `${world.tag}-a, ${world.tag}-c` };
-    api.updatePod(pod);
+    const pod = t.api.getPod(s.podNs, s.podName)!;
+    pod.metadata.annotations = { cni: `${t.world.tag}-a, ${t.world.tag}-c` };
+    t.api.updatePod(pod);
     const add = await s.call('ADD');
     expect(add.status, add.stdout).toBe(0);
     expect(ipv4Of(s.ns.name, 'net1')).toEqual([`198.18.${s.base + 1}.2/24`]);
@@ -86,7 +75,7 @@ describe('annotation forms and selection options', () => {
 
   it('default-route moves the pod default route to the chosen network', async () => {
     const gw = `198.18.${n * 4 + 160 + 1}.1`;
-    const s = scenario({ annotation: JSON.stringify([{ name: `${world.tag}-a`, 'default-route': [gw] }]) });
+    const s = scenario({ annotation: JSON.stringify([{ name: `${t.world.tag}-a`, 'default-route': [gw] }]) });
     const add = await s.call('ADD');
     expect(add.status, add.stdout).toBe(0);
     const defaults = nsRoutes(s.ns.name).filter((r) => r.dst === 'default');
@@ -94,18 +83,18 @@ describe('annotation forms and selection options', () => {
     const r = add.json;
     const v4defaults = r.routes.filter((rt: any) => rt.dst === '0.0.0.0/0');
     expect(v4defaults).toEqual([{ dst: '0.0.0.0/0', gw }]);
-    const status = JSON.parse(api.getPod(s.podNs, s.podName)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
+    const status = JSON.parse(t.api.getPod(s.podNs, s.podName)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
     expect(status.find((e: any) => e.interface === 'net1').gateway).toEqual([gw]);
     expect((await s.call('DEL')).status).toBe(0);
   });
 
   it('the default-network annotation replaces the cluster network (resolved in multusNamespace)', async () => {
     const s = scenario({ annotation: '' });
-    const alt = { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('d0'), isGateway: true, ipam: { type: 'host-local', dataDir: s.dataDir, ranges: [[{ subnet: `198.18.${s.base + 2}.0/24` }]] } }] };
-    api.addNad('kube-system', `${world.tag}-alt`, alt);
-    const pod = api.getPod(s.podNs, s.podName)!;
-    pod.metadata.annotations = { 'v1.multus-cni.io/default-network': `${world.tag}-alt` };
-    api.updatePod(pod);
+    const alt = { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: t.world.name('d0'), isGateway: true, ipam: { type: 'host-local', dataDir: s.dataDir, ranges: [[{ subnet: `198.18.${s.base + 2}.0/24` }]] } }] };
+    t.api.addNad('kube-system', `${t.world.tag}-alt`, alt);
+    const pod = t.api.getPod(s.podNs, s.podName)!;
+    pod.metadata.annotations = { 'v1.multus-cni.io/default-network': `${t.world.tag}-alt` };
+    t.api.updatePod(pod);
     const add = await s.call('ADD');
     expect(add.status, add.stdout).toBe(0);
     expect(ipv4Of(s.ns.name, 'eth0')).toEqual([`198.18.${s.base + 2}.2/24`]);
@@ -114,7 +103,7 @@ describe('annotation forms and selection options', () => {
   });
 
   it('namespaceIsolation refuses a cross-namespace reference with code 7', async () => {
-    const s = scenario({ annotation: `other-ns/${world.tag}-a` });
+    const s = scenario({ annotation: `other-ns/${t.world.tag}-a` });
     s.config = { ...s.config, namespaceIsolation: true };
     const add = await s.call('ADD');
     expect(add.json).toMatchObject({ code: 7, msg: expect.stringContaining('namespaceIsolation') });
@@ -125,17 +114,17 @@ describe('annotation forms and selection options', () => {
     const s = scenario({ annotation: '' });
     s.config = { ...s.config, namespaceIsolation: true, defaultNetworks: ['elsewhere/x'] };
     expect((await s.call('ADD')).json).toMatchObject({ code: 7, msg: expect.stringContaining('namespaceIsolation') });
-    const pod = api.getPod(s.podNs, s.podName)!;
+    const pod = t.api.getPod(s.podNs, s.podName)!;
     pod.metadata.annotations = { 'v1.multus-cni.io/default-network': 'elsewhere/x' };
-    api.updatePod(pod);
+    t.api.updatePod(pod);
     s.config = { ...s.config, defaultNetworks: [] };
     expect((await s.call('ADD')).json).toMatchObject({ code: 7, msg: expect.stringContaining('namespaceIsolation') });
-    expect(api.count({ pathPrefix: '/apis/' })).toBe(0);
+    expect(t.api.count({ pathPrefix: '/apis/' })).toBe(0);
     expect(s.leftovers()).toEqual(CLEAN);
   });
 
   it('a selection asking for a capability no plugin declares fails with code 7', async () => {
-    const s = scenario({ annotation: JSON.stringify([{ name: `${world.tag}-a`, mac: '02:00:00:00:00:01' }]) });
+    const s = scenario({ annotation: JSON.stringify([{ name: `${t.world.tag}-a`, mac: '02:00:00:00:00:01' }]) });
     const add = await s.call('ADD');
     expect(add.json).toMatchObject({ code: 7, msg: expect.stringContaining('"mac" capability') });
     expect(s.leftovers()).toEqual(CLEAN);
@@ -156,7 +145,7 @@ describe('result and verbs', () => {
 
   it('STATUS is code 50 until the readiness indicator file exists', async () => {
     const s = scenario();
-    const ready = world.dir('ready');
+    const ready = t.world.dir('ready');
     const config = { ...s.config, cniVersion: '1.1.0', readinessindicatorfile: ready };
     const notReady = await callBraid({ command: 'STATUS', config });
     expect(notReady.json).toMatchObject({ code: 50, msg: expect.stringContaining(ready) });

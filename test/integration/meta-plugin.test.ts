@@ -1,26 +1,13 @@
 // braid as the meta-plugin (issue 3): a pod selecting three NADs through the real binary,
 // the real reference plugins and a loopback API server.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
-import { TestWorld, ifaceIn, ipv4Of, nsRoutes } from '../helpers/netns.js';
-import { assertBuilt } from '../helpers/braid-runner.js';
+import { describe, expect, it } from 'vitest';
+import { useApiWorld } from '../helpers/api-world.js';
+import { ifaceIn, ipv4Of, nsRoutes } from '../helpers/netns.js';
 import { CLEAN, PodScenario, type ScenarioOptions } from '../helpers/pod-scenario.js';
 
-let api: FakeApiServer;
-let world: TestWorld;
+const t = useApiWorld();
 
-beforeAll(async () => {
-  assertBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  world = new TestWorld();
-  api.reset();
-});
-afterEach(() => world.cleanup());
-
-const scenario = (base: number, opts: ScenarioOptions = {}) => new PodScenario(world, api, base, opts);
+const scenario = (base: number, opts: ScenarioOptions = {}) => new PodScenario(t.world, t.api, base, opts);
 const call = (s: PodScenario, command: 'ADD' | 'DEL' | 'CHECK') => s.call(command);
 const leftovers = (s: PodScenario) => s.leftovers();
 
@@ -47,7 +34,7 @@ describe.each([false, true])('a pod selecting three NADs (parallel: %s)', (paral
     expect(r.routes.filter((rt: any) => rt.dst === '0.0.0.0/0')).toHaveLength(1);
     expect(nsRoutes(s.ns.name).filter((rt) => rt.dst === 'default')).toHaveLength(1);
 
-    const status = JSON.parse(api.getPod(s.podNs, s.podName)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
+    const status = JSON.parse(t.api.getPod(s.podNs, s.podName)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
     expect(status.map((e: any) => [e.name, e.interface, e.default === true])).toEqual([
       [s.networks[0], 'eth0', true],
       [s.networks[1], 'net1', false],
@@ -57,22 +44,22 @@ describe.each([false, true])('a pod selecting three NADs (parallel: %s)', (paral
     expect(status[2].ips).toEqual([`198.18.${base + 2}.2`]);
 
     // One pod GET, one GET per distinct NAD, one status PATCH; nothing else.
-    expect(api.count({ method: 'GET', pathPrefix: '/api/v1/namespaces/' })).toBe(1);
-    expect(api.count({ method: 'GET', pathPrefix: '/apis/k8s.cni.cncf.io/' })).toBe(3);
-    expect(api.count({ method: 'PATCH' })).toBe(1);
-    expect(api.requests).toHaveLength(5);
+    expect(t.api.count({ method: 'GET', pathPrefix: '/api/v1/namespaces/' })).toBe(1);
+    expect(t.api.count({ method: 'GET', pathPrefix: '/apis/k8s.cni.cncf.io/' })).toBe(3);
+    expect(t.api.count({ method: 'PATCH' })).toBe(1);
+    expect(t.api.requests).toHaveLength(5);
 
     const check = await call(s, 'CHECK');
     expect(check.status, check.stdout).toBe(0);
 
-    api.stop();
+    t.api.stop();
     try {
-      api.reset();
+      t.api.reset();
       const del = await call(s, 'DEL');
       expect(del.status, del.stdout).toBe(0);
-      expect(api.requests).toHaveLength(0);
+      expect(t.api.requests).toHaveLength(0);
     } finally {
-      await api.start();
+      await t.api.start();
     }
     for (const ifname of ['eth0', 'net1', 'net2', 'net3']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
     expect(leftovers(s)).toEqual(CLEAN);
