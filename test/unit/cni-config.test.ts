@@ -1,17 +1,9 @@
 // Conflist / conf parsing (SPEC-CHECKLIST 1; libcni/conf.go NetworkConfFromBytes, ConfListFromConf).
 import { describe, expect, it } from 'vitest';
-import { Code, CniError } from '../../src/cni/errors.js';
+import { Code } from '../../src/cni/errors.js';
 import { confToConfList, parseAnyConfig, parseConfList, parseConfigBytes, parseJsonObject } from '../../src/cni/config.js';
+import { errorOf } from '../helpers/cni-error.js';
 
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
 
 const list = (over: Record<string, unknown> = {}) => ({
   cniVersion: '1.0.0',

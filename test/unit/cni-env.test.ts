@@ -1,17 +1,9 @@
 // The CNI_* environment (SPEC-CHECKLIST 2; pkg/skel's per-verb requirement table).
 import { describe, expect, it } from 'vitest';
-import { Code, CniError } from '../../src/cni/errors.js';
+import { Code } from '../../src/cni/errors.js';
 import { REQUIRED_VARS, VERBS, parseCniEnv, type Verb } from '../../src/cni/env.js';
+import { errorOf } from '../helpers/cni-error.js';
 
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
 
 const CID = 'f3a2b1c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80';
 const full = (command: string): NodeJS.ProcessEnv => ({

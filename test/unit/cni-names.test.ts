@@ -1,6 +1,6 @@
 // Identifier rules (SPEC-CHECKLIST 1): network names, container IDs, interface names, plugin types.
 import { describe, expect, it } from 'vitest';
-import { Code, CniError } from '../../src/cni/errors.js';
+import { Code } from '../../src/cni/errors.js';
 import {
   MAX_IFNAME,
   interfaceNameProblem,
@@ -10,16 +10,8 @@ import {
   validateNetworkName,
   validatePluginType,
 } from '../../src/cni/names.js';
+import { errorOf } from '../helpers/cni-error.js';
 
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
 
 const good = ['a', 'Z9', '0', 'net-1', 'my_net.v2', 'a..b', 'a-', '4b8f2c1e'.repeat(8)];
 const bad = ['-a', '_a', '.a', '..', '../x', 'a/b', 'a b', 'a\tb', 'a:b', 'a;b', 'é', 'a\u0000b', 'x'.repeat(254), 'x'.repeat(300)];

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Code, CniError } from '../../src/cni/errors.js';
 import { convertResult, parseResult, toVersion } from '../../src/cni/result.js';
 import { SUPPORTED_VERSIONS, compareVersions, type SpecVersion } from '../../src/cni/version.js';
+import { errorOf } from '../helpers/cni-error.js';
 
 const is11 = (v: string) => compareVersions(v, '1.1.0') >= 0;
 const is1x = (v: string) => compareVersions(v, '1.0.0') >= 0;
@@ -94,15 +95,6 @@ function codeOf(fn: () => unknown): number | undefined {
   return undefined;
 }
 
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
 
 const pairs = SUPPORTED_VERSIONS.flatMap((from) => SUPPORTED_VERSIONS.map((to) => [from, to] as const));
 

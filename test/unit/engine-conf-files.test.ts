@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Code, CniError } from '../../src/cni/errors.js';
+import { Code } from '../../src/cni/errors.js';
 import { configFiles, firstConfigIn, loadConfListByName, readConfigFile } from '../../src/engine/conf-files.js';
+import { errorOf } from '../helpers/cni-error.js';
 
 let dir: string;
 beforeEach(() => {
@@ -18,15 +19,6 @@ const conf = (name: string, type = 'bridge') => JSON.stringify({ cniVersion: '0.
 const put = (file: string, text: string) => writeFileSync(join(dir, file), text);
 const names = (files: string[]) => files.map((f) => basename(f));
 
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
 
 describe('configFiles', () => {
   it('lists conflists first, then .conf/.json together, each in lexical order', () => {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Code, CniError } from '../../src/cni/errors.js';
+import { Code } from '../../src/cni/errors.js';
 import {
   configBytes,
   decodeRecord,
@@ -15,6 +15,7 @@ import {
   type AttachmentKey,
   type CacheRecord,
 } from '../../src/engine/result-cache.js';
+import { errorOf } from '../helpers/cni-error.js';
 
 let tmp: string;
 let cacheDir: string;
@@ -46,15 +47,6 @@ function record(over: Partial<CacheRecord> = {}): CacheRecord {
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
 
 describe('recordPath', () => {
   it('is <cacheDir>/results/<network>-<containerID>-<ifname>', () => {
