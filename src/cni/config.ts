@@ -59,16 +59,63 @@ export interface NetConfList {
   bytes?: string;
 }
 
+// Go's encoding/json (libcni) refuses nesting past 10000 levels; braid stops at 1000, so every
+// later JSON.stringify and clone of the value (delegate stdin, the plan record) fits the stack.
+export const MAX_JSON_DEPTH = 1000;
+
+/** Deepest nesting of arrays/objects in JSON text (strings skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+// Go's decoder refuses a number outside float64 ("cannot unmarshal number"); JSON.parse makes it
+// Infinity, which JSON.stringify prints as null: a delegate would get a different config.
+const MAYBE_HUGE = /[eE]\+?\d{3}|\d{309}/;
+export function hasInfinity(text: string): boolean {
+  if (!MAYBE_HUGE.test(text)) return false;
+  // A flat scan (no reviver): deeply nested input must not exhaust the stack here.
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < text.length && /[0-9eE+\-.]/.test(text[j]!)) j++;
+      if (!Number.isFinite(Number(text.slice(i, j)))) return true;
+      i = j - 1;
+    }
+  }
+  return false;
+}
+
 export function parseJsonObject(bytes: string | Buffer, what: string): Record<string, unknown> {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw decodeFailure(`${what} is not valid JSON: ${(e as Error).message}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeFailure(`${what} must be a JSON object`);
   }
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw decodeFailure(`${what} is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (hasInfinity(text)) throw decodeFailure(`${what} holds a number outside the range of a 64-bit float`);
   return value as Record<string, unknown>;
 }
 

@@ -22,7 +22,12 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'missing';
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = Array.isArray(v) ? '[...]' : '{...}'; // nested deeper than the stack: a RangeError, not a CNI error
+  }
   return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 

@@ -3,6 +3,7 @@
 // replays the very config ADD used.
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonDepth, MAX_JSON_DEPTH } from '../cni/config.js';
 import { CniError, Code } from '../cni/errors.js';
 import { validateContainerId, validateInterfaceName, validateNetworkName } from '../cni/names.js';
 import type { CniArgs } from '../cni/cni-args.js';
@@ -59,6 +60,13 @@ export function readRecord(cacheDir: string, key: AttachmentKey): ReadOutcome {
   return decodeRecord(text);
 }
 
+// DEL and GC use a record's fields as they are: a record whose fields have the wrong type, or that
+// nests deeper than JSON.stringify can print, is corrupt rather than a crash later (issue 7 fuzzing).
+export const isCniArgsValue = (v: unknown): v is CniArgs =>
+  Array.isArray(v) && v.every((kv) => Array.isArray(kv) && kv.length === 2 && typeof kv[0] === 'string' && typeof kv[1] === 'string');
+export const isObjectValue = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const printableDepth = (text: string) => jsonDepth(text) <= MAX_JSON_DEPTH;
+
 export function decodeRecord(text: string): ReadOutcome {
   try {
     const rec = JSON.parse(text) as CacheRecord;
@@ -68,7 +76,11 @@ export function decodeRecord(text: string): ReadOutcome {
       typeof rec.config !== 'string' ||
       typeof rec.networkName !== 'string' ||
       typeof rec.containerId !== 'string' ||
-      typeof rec.ifName !== 'string'
+      typeof rec.ifName !== 'string' ||
+      (rec.netns != null && typeof rec.netns !== 'string') ||
+      (rec.cniArgs != null && !isCniArgsValue(rec.cniArgs)) ||
+      (rec.capabilityArgs != null && !isObjectValue(rec.capabilityArgs)) ||
+      !printableDepth(text)
     ) {
       return { state: 'corrupt', reason: 'not a cniCacheV1 record' };
     }

@@ -4,6 +4,7 @@
 import ipaddr from 'ipaddr.js';
 import { CniError, Code } from '../cni/errors.js';
 import { interfaceNameProblem } from '../cni/names.js';
+import { hasInfinity } from '../cni/config.js';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 export const GENIE_ANNOTATION = 'cni';
@@ -248,6 +249,11 @@ function jsonList(value: string, root: string, podNs: string, problems: Problems
   }
   if (!Array.isArray(list)) {
     problems.push({ path: root, message: `must be a JSON list, got ${show(list)}` });
+    return { found: [], count: 0 };
+  }
+  // A number beyond float64 would reach a delegate's args.cni as null (JSON.stringify(Infinity)).
+  if (hasInfinity(value)) {
+    problems.push({ path: root, message: 'holds a number outside the range of a 64-bit float' });
     return { found: [], count: 0 };
   }
   const found = list.flatMap((el, i): Found[] => {

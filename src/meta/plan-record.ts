@@ -5,7 +5,7 @@ import { readFileSync, unlinkSync, readdirSync } from 'node:fs';
 import { CniError, Code } from '../cni/errors.js';
 import { validateContainerId, validateInterfaceName } from '../cni/names.js';
 import { ensurePrivateDir, writeFileAtomic } from '../engine/atomic-file.js';
-import { cannotExist } from '../engine/result-cache.js';
+import { cannotExist, isCniArgsValue, isObjectValue, printableDepth } from '../engine/result-cache.js';
 import type { CniArgs } from '../cni/cni-args.js';
 
 export interface PlannedAttachment {
@@ -61,11 +61,18 @@ export function readPlan(cniDir: string, containerId: string, ifname: string): P
 export function decodePlan(text: string): PlanRead {
   try {
     const p = JSON.parse(text) as PlanRecord;
+    // Every field DEL and GC read, with its type (a wrong one is corrupt, not a crash later).
     const ok =
       p?.kind === 'braidPlanV1' &&
       typeof p.containerId === 'string' &&
+      typeof p.ifname === 'string' &&
+      typeof p.netns === 'string' &&
+      isCniArgsValue(p.cniArgs) &&
       Array.isArray(p.attachments) &&
-      p.attachments.every((a) => a && typeof a.config === 'string' && typeof a.ifname === 'string' && typeof a.network === 'string');
+      p.attachments.every(
+        (a) => a && typeof a.config === 'string' && typeof a.ifname === 'string' && typeof a.network === 'string' && isObjectValue(a.capabilityArgs),
+      ) &&
+      printableDepth(text);
     return ok ? { state: 'ok', plan: p } : { state: 'corrupt', reason: 'not a braidPlanV1 record' };
   } catch (e) {
     return { state: 'corrupt', reason: (e as Error).message };

@@ -37,6 +37,13 @@ async function podAnnotations(ctx: MetaContext): Promise<Record<string, string> 
   return pod.metadata.annotations ?? {};
 }
 
+// The runtime capability is plain JSON from stdin: a non-string value is a config error, not a crash.
+function annotation(annotations: Record<string, unknown>, key: string): string | undefined {
+  const v = annotations[key];
+  if (v === undefined || typeof v === 'string') return v;
+  throw new CniError(Code.InvalidConfig, `pod annotation ${key} must be a string, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`);
+}
+
 export async function podNetworks(ctx: MetaContext): Promise<PodNetworks> {
   const ns = ctx.pod?.namespace;
   const isSystemPod = ns !== undefined && ctx.config.systemNamespaces.includes(ns);
@@ -45,14 +52,14 @@ export async function podNetworks(ctx: MetaContext): Promise<PodNetworks> {
   const annotations = await podAnnotations(ctx);
   if (!annotations) return { annotations, selections: [], defaultNetwork: undefined, isSystemPod };
   const selections: NetworkSelection[] = [];
-  const networks = annotations[NETWORKS_ANNOTATION];
+  const networks = annotation(annotations, NETWORKS_ANNOTATION);
   if (networks !== undefined && networks.trim() !== '') selections.push(...parseNetworksAnnotation(networks, ns));
-  const genie = annotations[GENIE_ANNOTATION];
+  const genie = annotation(annotations, GENIE_ANNOTATION);
   if (genie !== undefined && genie.trim() !== '') selections.push(...parseGenieAnnotation(genie, ns));
   if (selections.length > MAX_ATTACHMENTS) {
     throw new CniError(Code.InvalidConfig, `pod selects ${selections.length} networks; at most ${MAX_ATTACHMENTS} are allowed`);
   }
-  const dn = annotations[DEFAULT_NETWORK_ANNOTATION];
+  const dn = annotation(annotations, DEFAULT_NETWORK_ANNOTATION);
   // Multus resolves the default network in multusNamespace unless the annotation names one.
   const defaultNetwork = dn !== undefined && dn.trim() !== '' ? parseDefaultNetworkAnnotation(dn, ctx.config.multusNamespace) : undefined;
   return { annotations, selections, defaultNetwork, isSystemPod };

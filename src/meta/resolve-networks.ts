@@ -29,10 +29,11 @@ function checkIsolation(ctx: ResolveContext, namespace: string, ref: string, ext
   }
 }
 
-function fromNadConfig(nad: { metadata: { name: string } }, configText: string, ref: string): NetConfList {
+function fromNadConfig(nadName: string, configText: string, ref: string): NetConfList {
   const obj = parseJsonObject(configText, `spec.config of NetworkAttachmentDefinition ${ref}`);
-  // NPWG §4.2: a config without a name takes the NAD's name.
-  if (typeof obj.name !== 'string' || obj.name === '') obj.name = nad.metadata.name;
+  // NPWG §4.2: a config without a name takes the NAD's name (the one we asked for: the API's
+  // answer is unchecked JSON, and its metadata may be missing).
+  if (typeof obj.name !== 'string' || obj.name === '') obj.name = nadName;
   const list = parseAnyConfig(obj, `spec.config of NetworkAttachmentDefinition ${ref}`);
   list.bytes = JSON.stringify(list.raw);
   return list;
@@ -55,7 +56,7 @@ export function resolveNad(ctx: ResolveContext, namespace: string, name: string)
       const nad = await ctx.api.getNad(namespace, name);
       if (nad) {
         const config = (nad.spec as { config?: unknown } | undefined)?.config;
-        if (typeof config === 'string' && config.trim() !== '') return { displayName: key, list: fromNadConfig(nad, config, key) };
+        if (typeof config === 'string' && config.trim() !== '') return { displayName: key, list: fromNadConfig(name, config, key) };
         const file = fromConfDir(ctx, name);
         if (file) return { displayName: key, list: file };
         throw new CniError(Code.InvalidConfig, `NetworkAttachmentDefinition ${key} has no spec.config and no config named "${name}" exists in ${ctx.config.confDir}`);

@@ -296,3 +296,8 @@ describe('default-network annotation', () => {
     expect(err.message).toContain(inMessage);
   });
 });
+
+it('refuses a number beyond float64 in the JSON form (it would reach a delegate as null)', () => {
+  const r = analyzeNetworksAnnotation('[{"name": "a", "cni-args": {"x": 1e999}}]', 'pod-ns');
+  expect(r.problems).toEqual([{ path: 'networks', message: 'holds a number outside the range of a 64-bit float' }]);
+});
