@@ -30,7 +30,10 @@ const pendingWrites = [];
 function compile(name, code) {
   const dir = cacheDir();
   const usable = dir !== undefined && privateDir(dir);
-  const file = usable ? path.join(dir, `${name}-${HASH}-${process.version}-${process.arch}.v8`) : undefined;
+  // One cache per verb: V8 caches what has been compiled when it is written, so VERSION's cache
+  // would leave ADD's functions cold.
+  const flavour = process.argv[2] ? 'cli' : (process.env.CNI_COMMAND || 'none').replace(/[^A-Z]/g, '');
+  const file = usable ? path.join(dir, `${name}-${flavour}-${HASH}-${process.version}-${process.arch}.v8`) : undefined;
   let cachedData;
   if (file) {
     try {
@@ -47,13 +50,16 @@ function compile(name, code) {
   return script.runInThisContext();
 }
 
-// Written at exit, so functions compiled while serving the call are in the cache too.
+// Written at exit, so functions compiled while serving the call are in the cache too; caches
+// of other builds are removed then, so upgrades don't pile them up.
 process.once('exit', () => {
   for (const { file, script } of pendingWrites) {
     try {
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
       fs.renameSync(tmp, file);
+      const dir = path.dirname(file);
+      for (const old of fs.readdirSync(dir)) if (old.endsWith('.v8') && !old.includes(`-${HASH}-`)) fs.rmSync(path.join(dir, old), { force: true });
     } catch {
       // a cache is an optimisation; never fail a CNI call over it
     }
