@@ -29,7 +29,10 @@ Run 'braid <command> --help' for a command's options.
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined && process.env.CNI_COMMAND) return runCniEdge(process.env);
+  if (cmd === undefined && process.env.CNI_COMMAND) {
+    // The answer is written and logs are synchronous: exit now rather than tear down the heap.
+    process.exit(await runCniEdge(process.env));
+  }
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(HELP);
     return cmd === undefined ? 2 : 0;

@@ -34,15 +34,17 @@ export async function inClusterKubeconfig(saDir: string, env: NodeJS.ProcessEnv)
   if (existsSync(caFile)) cluster['certificate-authority-data'] = readFileSync(caFile).toString('base64');
   const context: Record<string, unknown> = { cluster: 'local', user: 'braid' };
   if (existsSync(nsFile)) context.namespace = readFileSync(nsFile, 'utf8').trim();
-  const { stringify } = await import('yaml');
-  return stringify({
+  // JSON is valid YAML for every kubeconfig reader, and lets braid read it without loading a
+  // YAML parser on each CNI call.
+  const doc = {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'local', cluster }],
     users: [{ name: 'braid', user: { token } }],
     contexts: [{ name: 'braid-context', context }],
     'current-context': 'braid-context',
-  });
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
 /**

@@ -27,12 +27,24 @@ const named = <T>(list: unknown, name: unknown, key: string): T | undefined => {
   return (list as Named<unknown>[]).find((e) => e?.name === name)?.[key] as T | undefined;
 };
 
+/** braid install writes JSON (valid YAML); only other files pay for loading the YAML parser. */
+async function parseJsonOrYaml(text: string): Promise<unknown> {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // not JSON after all: YAML flow style
+    }
+  }
+  const { parse } = await import('yaml');
+  return parse(text);
+}
+
 export async function readKubeconfig(path: string): Promise<KubeEndpoint | undefined> {
   let doc: any;
   try {
     const text = readFileSync(path, 'utf8');
-    const { parse } = await import('yaml');
-    doc = parse(text);
+    doc = await parseJsonOrYaml(text);
   } catch (e) {
     throw new CniError(Code.InvalidConfig, `failed to load kubeconfig ${path}: ${(e as Error).message}`);
   }

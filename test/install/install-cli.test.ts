@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BRAID, assertBuilt } from '../helpers/braid-runner.js';
 import { braidInstall, bridgeConflist, fingerprint, runInstall, until } from './install-helpers.js';
+import { readKubeconfig } from '../../src/k8s/kubeconfig.js';
 
 let tmp: string;
 let conf: string;
@@ -129,10 +130,12 @@ describe('braid install', () => {
     writeFileSync(join(sa, 'namespace'), 'kube-system');
     const out = await runInstall(base(), { BRAID_SA_DIR: sa, KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' });
     expect(out.status, out.stderr).toBe(0);
-    const kc = readFileSync(kubeconfigPath(), 'utf8');
-    expect(kc).toContain('server: https://[fd00::1]:6443');
-    expect(kc).toContain('token: tok-123\n');
-    expect(kc).toContain(`certificate-authority-data: ${Buffer.from('CA PEM').toString('base64')}`);
+    // Written as JSON (valid YAML), which braid reads without loading a YAML parser.
+    const kc = JSON.parse(readFileSync(kubeconfigPath(), 'utf8'));
+    expect(kc.clusters[0].cluster).toEqual({ server: 'https://[fd00::1]:6443', 'certificate-authority-data': Buffer.from('CA PEM').toString('base64') });
+    expect(kc.users[0].user).toEqual({ token: 'tok-123' });
+    const endpoint = await readKubeconfig(kubeconfigPath());
+    expect([endpoint?.server.href, endpoint?.token, endpoint?.ca?.toString()]).toEqual(['https://[fd00::1]:6443/', 'tok-123', 'CA PEM']);
     expect(statSync(kubeconfigPath()).mode & 0o777).toBe(0o600);
     expect(entry().plugins[0].kubeconfig).toBe(kubeconfigPath());
   });
