@@ -1,0 +1,50 @@
+// Issue 6 §2: a CNI call loads only what it needs. The loader compiles the heavy chunk
+// (Kubernetes client, ajv, prom-client) only on first use, and writes a code-cache file per
+// chunk it compiled; with a private cache dir, no heavy-* file means it was never loaded.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { useApiWorld } from '../helpers/api-world.js';
+import { callBraid, k8sArgs, BRAID } from '../helpers/braid-runner.js';
+import { spawnSync } from 'node:child_process';
+
+const t = useApiWorld();
+
+function chunks(dir: string): string[] {
+  return readdirSync(dir).map((f) => f.split('-').slice(0, 2).join('-')).sort();
+}
+
+it('VERSION, DEL, and ADD with annotations from the runtime never load the heavy chunk', async () => {
+  const cache = t.world.dir('compile-cache');
+  const env = { BRAID_COMPILE_CACHE: cache };
+  const ns = t.world.netns();
+  const confDir = t.world.dir('net.d');
+  mkdirSync(confDir, { recursive: true });
+  const cluster = t.world.dir('net.d/10-lo.conflist');
+  writeFileSync(cluster, JSON.stringify({ cniVersion: '1.0.0', name: t.world.name('lo'), plugins: [{ type: 'loopback' }] }));
+  // As braid install writes it: JSON.
+  const kubeconfig = t.world.dir('kubeconfig.json');
+  const { parse } = await import('yaml');
+  writeFileSync(kubeconfig, JSON.stringify(parse(spawnSync('cat', [t.api.writeKubeconfig(t.world.dir('kubeconfig'))]).stdout.toString())));
+  t.api.addPod({ metadata: { name: 'p', namespace: 'lean' } });
+  const config = {
+    cniVersion: '1.0.0',
+    name: 'braid',
+    type: 'braid',
+    kubeconfig,
+    clusterNetwork: cluster,
+    confDir,
+    cniDir: t.world.dir('braid'),
+    runtimeConfig: { 'io.kubernetes.cri.pod-annotations': {} },
+  };
+  const call = { containerId: `lean${t.world.tag}`, netns: ns.path, ifname: 'lo', args: k8sArgs('lean', 'p'), config, env };
+  expect((await callBraid({ ...call, command: 'VERSION' })).status).toBe(0);
+  expect((await callBraid({ ...call, command: 'ADD' })).status).toBe(0);
+  expect((await callBraid({ ...call, command: 'DEL' })).status).toBe(0);
+  expect(t.api.count({ method: 'GET' })).toBe(0); // annotations came from the runtime
+  expect(t.api.count({ method: 'PATCH' })).toBe(1);
+  expect(chunks(cache)).toEqual(['app-ADD', 'app-DEL', 'app-VERSION']);
+
+  // The check can fail: validate does load ajv from the heavy chunk.
+  spawnSync(BRAID, ['validate', cluster], { env: { ...process.env, ...env } });
+  expect(chunks(cache)).toContain('heavy-cli');
+});
