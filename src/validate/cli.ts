@@ -1,12 +1,15 @@
 // `braid validate`: the edge. Owns argv, stdin, stdout/stderr, the environment and the exit
 // code (0 clean, 1 findings that fail, 2 usage); everything below takes parameters.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { codesHelp } from './codes.js';
 import { countBySeverity } from './finding.js';
 import { loadInputs } from './load-inputs.js';
 import { formatHuman, formatJson } from './report.js';
 import { validateFiles } from './validate.js';
+
+// Where runtimes and Debian's containernetworking-plugins keep CNI binaries.
+export const DEFAULT_CNI_DIRS = ['/opt/cni/bin', '/usr/lib/cni'];
 
 export const VALIDATE_HELP = `braid validate: lint CNI networking configs, NetworkAttachmentDefinitions and pod annotations
 
@@ -28,7 +31,8 @@ of conflist-schemas/: types, enums, required fields, unknown keys); semantics (n
 name, cniVersion(s), chain order, IPAM presence, subnets, ranges, gateways and routes,
 bandwidth rates and bursts, capabilities, duplicate names and overlapping subnets across
 files); binaries (with --cni-path or CNI_PATH: each plugin binary exists, is executable
-and its VERSION answer supports the cniVersion); annotations (both forms of the networks
+and its VERSION answer supports the cniVersion; without them, installed binaries in the
+default dirs are still asked about the cniVersion); annotations (both forms of the networks
 annotation, interface names, IPs, MACs, ports, duplicate interfaces, default-route).
 
 Options:
@@ -36,8 +40,10 @@ Options:
                         {version, ok, strict, summary, files, findings[]}, each finding
                         {code, severity, file, pointer, line, column, message, hint}
   --strict              warnings fail too
-  --cni-path DIRS       colon-separated plugin directories (default: $CNI_PATH; the
-                        binary layer runs only when one of them is set)
+  --cni-path DIRS       colon-separated plugin directories (default: $CNI_PATH). With
+                        neither, the binaries in /opt/cni/bin and /usr/lib/cni are
+                        asked only whether they support each cniVersion
+  --no-binaries         skip the binary layer (configs for other nodes)
   --no-color            never colour (colour is used only on a terminal, and never
                         when NO_COLOR is set)
   -h, --help            this help
@@ -50,6 +56,7 @@ ${codesHelp()}
 `;
 
 interface Args {
+  noBinaries?: boolean;
   paths: string[];
   format: 'human' | 'json';
   strict: boolean;
@@ -83,6 +90,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--no-color':
         args.noColor = true;
+        break;
+      case '--no-binaries':
+        args.noBinaries = true;
         break;
       case '--format': {
         const f = take();
@@ -125,8 +135,10 @@ export async function validateMain(argv: string[]): Promise<number> {
     process.stderr.write(`braid validate: no such file or directory: ${loaded.missing.join(', ')}\n`);
     return 2;
   }
-  const cniPath = (args.cniPath ?? (process.env.CNI_PATH ?? '').split(':').filter(Boolean)).map((d) => resolve(d));
-  const result = await validateFiles(loaded.files, { cniPath });
+  const asked = (args.cniPath ?? (process.env.CNI_PATH ?? '').split(':').filter(Boolean)).map((d) => resolve(d));
+  // Neither given: the machine's own plugin dirs still reveal a cniVersion its binaries refuse.
+  const cniPath = args.noBinaries ? [] : asked.length > 0 ? asked : DEFAULT_CNI_DIRS.filter((d) => existsSync(d));
+  const result = await validateFiles(loaded.files, { cniPath, implicitPath: asked.length === 0 });
   for (const dir of loaded.emptyDirs) {
     result.findings.push({ code: 'BRD105', severity: 'warning', file: dir, pointer: '', message: `no *.conflist, *.conf, *.json, *.yaml or *.yml files under ${dir}` });
   }

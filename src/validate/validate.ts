@@ -13,6 +13,8 @@ import { checkSemantics } from './semantic-layer.js';
 export interface ValidateOptions {
   /** Directories to look for plugin binaries in; none means the binary layer is skipped. */
   cniPath?: readonly string[];
+  /** The path was not asked for but found (default plugin dirs): report only unsupported versions. */
+  implicitPath?: boolean;
   probe?: VersionProbe;
 }
 
@@ -39,7 +41,7 @@ export async function validateFiles(inputs: readonly InputFile[], opts: Validate
   checkNads(nads, new Set(fileNetworks.keys()), sink);
   checkOverlaps(facts, sink);
 
-  if (opts.cniPath && opts.cniPath.length > 0) await new BinaryChecker(opts.cniPath, opts.probe).check(facts, sink);
+  if (opts.cniPath && opts.cniPath.length > 0) await new BinaryChecker(opts.cniPath, opts.probe, opts.implicitPath).check(facts, sink);
 
   if (workloads.length > 0) {
     const { checkWorkload } = await import('./annotation-layer.js');
