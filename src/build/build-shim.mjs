@@ -5,6 +5,7 @@
 // BRAID_NO_CC=1 builds as if there were no compiler. Files are renamed into place, so a test
 // running a shim never sees a half-written one.
 import { build } from 'esbuild';
+import { nodeExecutable } from './esbuild-options.mjs';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, renameSync } from 'node:fs';
 
@@ -15,15 +16,9 @@ function publish(file) {
 }
 
 await build({
+  ...nodeExecutable,
   entryPoints: ['src/shim/node-shim.ts'],
   outfile: tmp('dist/braid-shim-node'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
   banner: { js: '#!/usr/bin/env node' },
 });
 

@@ -2,6 +2,7 @@
 // beside it. It is a small loader (bundle-loader.cjs) plus two embedded, minified bundles:
 // the app, and the heavy libraries it needs only for some commands, compiled on first use.
 import { build } from 'esbuild';
+import { nodeExecutable } from './esbuild-options.mjs';
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,14 +18,7 @@ writeFileSync('dist/package.json', '{"type": "commonjs"}\n');
 const HEAVY = ['@kubernetes/client-node', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client'];
 
 const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  // CommonJS: an extensionless file outside a "type": "module" package is loaded as CommonJS.
-  format: 'cjs',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+  ...nodeExecutable,
   write: false,
   define: { BRAID_VERSION: JSON.stringify(pkg.version) },
 };

@@ -63,11 +63,19 @@ export interface NetConfList {
 // later JSON.stringify and clone of the value (delegate stdin, the plan record) fits the stack.
 export const MAX_JSON_DEPTH = 1000;
 
-/** Deepest nesting of arrays/objects in JSON text (strings skipped). */
-export function jsonDepth(text: string): number {
+// Go's decoder refuses a number outside float64 ("cannot unmarshal number"); JSON.parse makes it
+// Infinity, which JSON.stringify prints as null: a delegate would get a different config.
+const MAYBE_HUGE = /[eE]\+?\d{3}|\d{309}/;
+
+/**
+ * One flat pass over JSON text, strings skipped (no recursion: deep input must not exhaust the
+ * stack): the deepest nesting, and, when asked, whether a number overflows float64.
+ */
+function scanJson(text: string, numbers: boolean): { depth: number; overflow: boolean } {
   let depth = 0;
   let max = 0;
   let inString = false;
+  let overflow = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
@@ -76,32 +84,18 @@ export function jsonDepth(text: string): number {
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
     else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return max;
-}
-
-// Go's decoder refuses a number outside float64 ("cannot unmarshal number"); JSON.parse makes it
-// Infinity, which JSON.stringify prints as null: a delegate would get a different config.
-const MAYBE_HUGE = /[eE]\+?\d{3}|\d{309}/;
-export function hasInfinity(text: string): boolean {
-  if (!MAYBE_HUGE.test(text)) return false;
-  // A flat scan (no reviver): deeply nested input must not exhaust the stack here.
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+    else if (numbers && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
       let j = i + 1;
       while (j < text.length && /[0-9eE+\-.]/.test(text[j]!)) j++;
-      if (!Number.isFinite(Number(text.slice(i, j)))) return true;
+      overflow ||= !Number.isFinite(Number(text.slice(i, j)));
       i = j - 1;
     }
   }
-  return false;
+  return { depth: max, overflow };
 }
+
+export const jsonDepth = (text: string): number => scanJson(text, false).depth;
+export const hasInfinity = (text: string): boolean => MAYBE_HUGE.test(text) && scanJson(text, true).overflow;
 
 export function parseJsonObject(bytes: string | Buffer, what: string): Record<string, unknown> {
   const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
@@ -114,8 +108,9 @@ export function parseJsonObject(bytes: string | Buffer, what: string): Record<st
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw decodeFailure(`${what} must be a JSON object`);
   }
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw decodeFailure(`${what} is nested more than ${MAX_JSON_DEPTH} levels deep`);
-  if (hasInfinity(text)) throw decodeFailure(`${what} holds a number outside the range of a 64-bit float`);
+  const scan = scanJson(text, MAYBE_HUGE.test(text));
+  if (scan.depth > MAX_JSON_DEPTH) throw decodeFailure(`${what} is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (scan.overflow) throw decodeFailure(`${what} holds a number outside the range of a 64-bit float`);
   return value as Record<string, unknown>;
 }
 
