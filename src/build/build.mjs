@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { nodeExecutable } from './esbuild-options.mjs';
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const root = new URL('../../', import.meta.url);
 process.chdir(root.pathname);
@@ -66,9 +66,4 @@ chmodSync('dist/braid', 0o755);
 await build({ ...common, write: true, minify: false, entryPoints: ['test/k8s-api/main.ts'], outfile: 'dist/fake-apiserver.cjs' });
 
 // The daemon's CNI shim (native when a C compiler exists, else a Node.js fallback).
-for (const shim of ['src/build/build-shim.mjs', 'scripts/build-shim.mjs']) {
-  if (existsSync(shim)) {
-    await import(new URL(shim, root).href);
-    break;
-  }
-}
+await import(new URL('src/build/build-shim.mjs', root).href);
