@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
 import { BRAID, callBraid, type CniCall, type CniOutcome } from '../helpers/braid-runner.js';
 
 export const SHIM_C = join(import.meta.dirname, '../../dist/braid-shim');
@@ -18,6 +20,17 @@ export function assertDaemonBuilt(): void {
   for (const f of [BRAID, SHIM_C, SHIM_NODE]) if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
   const head = readFileSync(SHIM_C).subarray(0, 4);
   if (!head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) console.warn('dist/braid-shim is not native (no C compiler at build time?)');
+}
+
+/** One loopback API server per test file, with the built daemon and shims checked first. */
+export function useDaemonApi(): { api: FakeApiServer } {
+  const t = {} as { api: FakeApiServer };
+  beforeAll(async () => {
+    assertDaemonBuilt();
+    t.api = await startFakeApiServer();
+  });
+  afterAll(() => t.api.close());
+  return t;
 }
 
 export interface HttpAnswer {

@@ -3,19 +3,12 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
-import { DaemonProcess, SHIM_C, assertDaemonBuilt, callShim, killAllDaemons, shimEntry, sleep, waitFor } from './daemon-harness.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useDaemonApi, DaemonProcess, SHIM_C, callShim, killAllDaemons, shimEntry, sleep, waitFor } from './daemon-harness.js';
 
 const FAKE = join(import.meta.dirname, '../fixtures/plugins/fake-plugin');
 let dir: string;
-let api: FakeApiServer;
-
-beforeAll(async () => {
-  assertDaemonBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
+const t = useDaemonApi();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'braid-ops-'));
   mkdirSync(join(dir, 'bin'));
@@ -90,35 +83,35 @@ describe('socket, health and metrics', () => {
   });
 
   it('is not ready until the informers have listed, retrying while the API server is down', async () => {
-    await api.stop();
+    await t.api.stop();
     try {
-      const config = writeConfig({ clusterNetwork: network('net', {}), kubeconfig: api.writeKubeconfig(join(dir, 'kubeconfig')) });
+      const config = writeConfig({ clusterNetwork: network('net', {}), kubeconfig: t.api.writeKubeconfig(join(dir, 'kubeconfig')) });
       const d = await DaemonProcess.start({ config, socket: join(dir, 'braid.sock'), wait: 'listening' });
       await sleep(700);
       expect(await d.get('/readyz')).toMatchObject({ status: 503, body: 'informer caches not synced yet\n' });
       expect(await d.metric('braid_kube_api_requests_total', { verb: 'list', result: 'error' })).toBeGreaterThan(0);
-      await api.start();
+      await t.api.start();
       await d.waitFor('/readyz');
       expect(await d.metric('braid_informer_synced', { resource: 'pods' })).toBe(1);
       expect(await d.metric('braid_informer_synced', { resource: 'network-attachment-definitions' })).toBe(1);
       expect(await d.metric('braid_informer_restarts_total', { resource: 'pods' })).toBeGreaterThan(0);
 
       // The API goes away again: the caches keep serving, the watches come back afterwards.
-      api.addNad('default', 'before', { cniVersion: '1.0.0', type: 'fake' });
+      t.api.addNad('default', 'before', { cniVersion: '1.0.0', type: 'fake' });
       await waitFor('NAD in cache', async () => ((await d.metric('braid_informer_objects', { resource: 'network-attachment-definitions' })) ?? 0) >= 1 || undefined);
-      await api.stop();
-      api.addNad('default', 'while-down', { cniVersion: '1.0.0', type: 'fake' });
+      await t.api.stop();
+      t.api.addNad('default', 'while-down', { cniVersion: '1.0.0', type: 'fake' });
       await sleep(300);
-      await api.start();
+      await t.api.start();
       await waitFor('NAD added while the API was down', async () => ((await d.metric('braid_informer_objects', { resource: 'network-attachment-definitions' })) ?? 0) >= 2 || undefined, 40_000);
       // Informers closed on SIGTERM: nothing keeps the process alive (the 2 s safety exit unused).
       const t0 = Date.now();
       expect(await d.terminate()).toBe(0);
       expect(Date.now() - t0).toBeLessThan(1500);
     } finally {
-      await api.start(); // idempotent
-      api.deleteNad('default', 'before');
-      api.deleteNad('default', 'while-down');
+      await t.api.start(); // idempotent
+      t.api.deleteNad('default', 'before');
+      t.api.deleteNad('default', 'while-down');
     }
   });
 

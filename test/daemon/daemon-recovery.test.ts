@@ -3,22 +3,15 @@
 // plan and leaves no link, no IP reservation, no cache record.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_TRACES, TestWorld, ifaceIn, traces } from '../helpers/netns.js';
 import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
-import { DaemonProcess, SHIM_C, assertDaemonBuilt, callShim, killAllDaemons, shimEntry, waitFor } from './daemon-harness.js';
+import { useDaemonApi, DaemonProcess, SHIM_C, callShim, killAllDaemons, shimEntry, waitFor } from './daemon-harness.js';
 
 const FAKE = join(import.meta.dirname, '../fixtures/plugins/fake-plugin');
-let api: FakeApiServer;
 let world: TestWorld;
 let pidsFile: string;
-
-beforeAll(async () => {
-  assertDaemonBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
+const t = useDaemonApi();
 beforeEach(() => {
   world = new TestWorld();
   pidsFile = world.dir('fake.pids');
@@ -49,15 +42,15 @@ describe('daemon killed mid-ADD', () => {
     const clusterFile = world.dir('cluster.conflist');
     writeFileSync(clusterFile, JSON.stringify({ cniVersion: '1.0.0', name: world.name('cl'), plugins: [{ type: 'bridge', bridge: world.name('c0'), ipam: ipam(0) }] }));
     const podNs = world.name('ns');
-    api.addNad(podNs, 'first', { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('a0'), ipam: ipam(1) }] });
+    t.api.addNad(podNs, 'first', { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('a0'), ipam: ipam(1) }] });
     // The later network: its bridge attaches, then the fake plugin hangs.
-    api.addNad(podNs, 'later', { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('b0'), ipam: ipam(2) }, { type: 'fake', fake: { add: 'hang' } }] });
-    const pod = api.addPod({ metadata: { name: 'p', namespace: podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': 'first,later' } }, spec: { nodeName: 'node1' } });
+    t.api.addNad(podNs, 'later', { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('b0'), ipam: ipam(2) }, { type: 'fake', fake: { add: 'hang' } }] });
+    const pod = t.api.addPod({ metadata: { name: 'p', namespace: podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': 'first,later' } }, spec: { nodeName: 'node1' } });
     const config = {
       cniVersion: '1.0.0',
       name: 'braid-net',
       type: 'braid',
-      kubeconfig: api.writeKubeconfig(world.dir('kubeconfig')),
+      kubeconfig: t.api.writeKubeconfig(world.dir('kubeconfig')),
       clusterNetwork: clusterFile,
       cniDir,
       binDir: `${binDir}:/usr/lib/cni`,

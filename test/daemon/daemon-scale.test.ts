@@ -5,20 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BRAID, k8sArgs } from '../helpers/braid-runner.js';
-import { DaemonProcess, SHIM_C, SHIM_NODE, assertDaemonBuilt, callShim, killAllDaemons, shimEntry, sleep } from './daemon-harness.js';
+import { useDaemonApi, DaemonProcess, SHIM_C, SHIM_NODE, callShim, killAllDaemons, shimEntry, sleep } from './daemon-harness.js';
 
 const FAKE = join(import.meta.dirname, '../fixtures/plugins/fake-plugin');
 let dir: string;
-let api: FakeApiServer;
-
-beforeAll(async () => {
-  assertDaemonBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
+const t = useDaemonApi();
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'braid-scale-'));
   mkdirSync(join(dir, 'bin'));
@@ -73,7 +66,7 @@ describe('measurements', () => {
     for (let i = 0; i < 1000; i++) {
       // Realistic weight: managedFields, a container spec, status, kubectl's last-applied copy.
       pods.push(
-        api.addPod({
+        t.api.addPod({
           metadata: {
             name: `p${i}`,
             namespace: ns,
@@ -88,11 +81,11 @@ describe('measurements', () => {
           status: { phase: 'Running', podIP: `10.0.${i >> 8}.${i & 255}`, conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'x', imageID: 'sha256:'.padEnd(71, '0') }] },
         }),
       );
-      api.addNad(ns, `n${i}`, { cniVersion: '1.0.0', plugins: [{ type: 'fake', note: 'y'.repeat(200) }] });
+      t.api.addNad(ns, `n${i}`, { cniVersion: '1.0.0', plugins: [{ type: 'fake', note: 'y'.repeat(200) }] });
     }
     try {
       const socket = join(dir, 'braid.sock');
-      const d = await DaemonProcess.start({ config: writeConfig({ kubeconfig: api.writeKubeconfig(join(dir, 'kubeconfig')) }), socket });
+      const d = await DaemonProcess.start({ config: writeConfig({ kubeconfig: t.api.writeKubeconfig(join(dir, 'kubeconfig')) }), socket });
       expect(await d.metric('braid_informer_objects', { resource: 'pods' })).toBe(1000);
       expect(await d.metric('braid_informer_objects', { resource: 'network-attachment-definitions' })).toBeGreaterThanOrEqual(1000);
       // Serve some pods, so request handling is part of the footprint.
@@ -109,8 +102,8 @@ describe('measurements', () => {
       expect(rssKiB / 1024).toBeLessThan(300);
     } finally {
       for (let i = 0; i < 1000; i++) {
-        api.deletePod(ns, `p${i}`);
-        api.deleteNad(ns, `n${i}`);
+        t.api.deletePod(ns, `p${i}`);
+        t.api.deleteNad(ns, `n${i}`);
       }
     }
   }, 120_000);

@@ -4,24 +4,17 @@
 // nothing; the answer has the same shape as one-shot mode's.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_TRACES, TestWorld, ifaceIn, traces } from '../helpers/netns.js';
 import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
-import { DaemonProcess, SHIMS, SHIM_C, assertDaemonBuilt, callShim, killAllDaemons, shimEntry } from './daemon-harness.js';
+import { useDaemonApi, DaemonProcess, SHIMS, SHIM_C, callShim, killAllDaemons, shimEntry } from './daemon-harness.js';
 
 const FAKE = join(import.meta.dirname, '../fixtures/plugins/fake-plugin');
-let api: FakeApiServer;
 let world: TestWorld;
-
-beforeAll(async () => {
-  assertDaemonBuilt();
-  api = await startFakeApiServer();
-});
-afterAll(() => api.close());
+const t = useDaemonApi();
 beforeEach(() => {
   world = new TestWorld();
-  api.reset();
+  t.api.reset();
 });
 afterEach(async () => {
   await killAllDaemons();
@@ -58,12 +51,12 @@ function setup(base: number, real: boolean): Setup {
     { name: `${world.tag}-a`, plugins: real ? [{ type: 'bridge', bridge: world.name('a0'), ipam: ipam(1) }] : [{ type: 'fake' }] },
     { name: `${world.tag}-b`, plugins: real ? [{ type: 'macvlan', master, mode: 'bridge', ipam: ipam(2) }] : [{ type: 'fake' }] },
   ];
-  for (const n of nads) api.addNad(podNs, n.name, { cniVersion: '1.0.0', plugins: n.plugins });
+  for (const n of nads) t.api.addNad(podNs, n.name, { cniVersion: '1.0.0', plugins: n.plugins });
   const config = {
     cniVersion: '1.0.0',
     name: 'braid-net',
     type: 'braid',
-    kubeconfig: api.writeKubeconfig(world.dir('kubeconfig')),
+    kubeconfig: t.api.writeKubeconfig(world.dir('kubeconfig')),
     clusterNetwork: clusterFile,
     confDir,
     cniDir,
@@ -78,7 +71,7 @@ function setup(base: number, real: boolean): Setup {
 
 function addPod(s: Setup, name: string, nodeName = 'node1'): { name: string; uid: string } {
   const annotation = JSON.stringify([{ name: `${world.tag}-a` }, { name: `${world.tag}-b`, namespace: s.podNs }]);
-  const pod = api.addPod({ metadata: { name, namespace: s.podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': annotation } }, spec: { nodeName } });
+  const pod = t.api.addPod({ metadata: { name, namespace: s.podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': annotation } }, spec: { nodeName } });
   return { name, uid: pod.metadata.uid! };
 }
 
@@ -86,7 +79,7 @@ const records = (s: Setup) =>
   ['results', 'plans'].flatMap((d) => (existsSync(join(s.cniDir, d)) ? readdirSync(join(s.cniDir, d)).map((f) => `${d}/${f}`) : []));
 
 /** Requests other than the informers' long-lived watches (one may still be connecting). */
-const calls = () => api.requests.filter((r) => r.query.watch !== 'true');
+const calls = () => t.api.requests.filter((r) => r.query.watch !== 'true');
 const gets = (prefix: string) => calls().filter((r) => r.method === 'GET' && r.path.startsWith(prefix)).length;
 
 /** What must match between daemon and one-shot answers: everything but addresses and MACs. */
@@ -106,7 +99,7 @@ describe.each(SHIMS)('ADD/CHECK/DEL through the %s shim', (shimName, shim) => {
     const ns = world.netns('pod');
     const pod = addPod(s, world.name('pod'));
     await DaemonProcess.start({ config: s.configFile, socket: s.socket });
-    api.reset();
+    t.api.reset();
 
     const containerId = `ctr${world.tag}`;
     const call = { containerId, netns: ns.path, args: k8sArgs(s.podNs, pod.name, pod.uid), config: shimEntry(s.socket) };
@@ -118,9 +111,9 @@ describe.each(SHIMS)('ADD/CHECK/DEL through the %s shim', (shimName, shim) => {
 
     // Informers answered the pod and both NADs: the status PATCH is the only request.
     expect(gets('/')).toBe(0);
-    expect(api.count({ method: 'PATCH', path: `/api/v1/namespaces/${s.podNs}/pods/${pod.name}/status` })).toBe(1);
+    expect(t.api.count({ method: 'PATCH', path: `/api/v1/namespaces/${s.podNs}/pods/${pod.name}/status` })).toBe(1);
     expect(calls()).toHaveLength(1);
-    const status = JSON.parse(api.getPod(s.podNs, pod.name)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
+    const status = JSON.parse(t.api.getPod(s.podNs, pod.name)!.metadata.annotations!['k8s.v1.cni.cncf.io/network-status']!);
     expect(status.map((e: any) => [e.name, e.interface])).toEqual([
       [s.networks[0], 'eth0'],
       [s.networks[1], 'net1'],
@@ -131,7 +124,7 @@ describe.each(SHIMS)('ADD/CHECK/DEL through the %s shim', (shimName, shim) => {
     expect(check.status, check.stdout).toBe(0);
     expect(check.stdout).toBe('');
 
-    api.reset();
+    t.api.reset();
     const del = await callShim(shim, { ...call, command: 'DEL' });
     expect(del.status, del.stdout).toBe(0);
     expect(del.stdout).toBe('');
@@ -156,13 +149,13 @@ describe('cache misses fall back to one GET', () => {
 
     // Not on this node's informer at all: exactly one pod GET, the NADs still from the cache.
     const far = addPod(s, world.name('far'), 'node2');
-    api.reset();
+    t.api.reset();
     const call = { containerId: `far${world.tag}`, netns: '/var/run/netns/none', args: k8sArgs(s.podNs, far.name, far.uid), config: shimEntry(s.socket) };
     const add = await callShim(SHIM_C, { ...call, command: 'ADD' });
     expect(add.status, add.stdout).toBe(0);
     expect(gets('/api/v1/namespaces/')).toBe(1);
     expect(gets('/apis/')).toBe(0);
-    expect(api.count({ method: 'PATCH' })).toBe(1);
+    expect(t.api.count({ method: 'PATCH' })).toBe(1);
     expect(await d.metric('braid_informer_cache_lookups_total', { resource: 'pods', result: 'miss' })).toBe(1);
     expect((await callShim(SHIM_C, { ...call, command: 'DEL' })).status).toBe(0);
 
@@ -174,12 +167,12 @@ describe('cache misses fall back to one GET', () => {
     expect((await callShim(SHIM_C, { ...freshCall, command: 'DEL' })).status).toBe(0);
 
     // A NAD that does not exist: one GET (404), then remembered briefly; the error is braid's usual.
-    const ghost = api.addPod({
+    const ghost = t.api.addPod({
       metadata: { name: world.name('gh'), namespace: s.podNs, annotations: { 'k8s.v1.cni.cncf.io/networks': 'nosuchnet' } },
       spec: { nodeName: 'node1' },
     });
     await new Promise((r) => setTimeout(r, 300)); // let the watch deliver the pod
-    api.reset();
+    t.api.reset();
     const ghostCall = { ...call, containerId: `gh${world.tag}`, args: k8sArgs(s.podNs, ghost.metadata.name!, ghost.metadata.uid!) };
     for (let i = 0; i < 2; i++) {
       const r = await callShim(SHIM_C, { ...ghostCall, command: 'ADD' });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CniError } from '../../src/cni/errors.js';
 import {
   MAX_ANNOTATION_BYTES,
   MAX_ATTACHMENTS,
@@ -10,19 +9,12 @@ import {
   parseNetworksAnnotation,
   type NetworkSelection,
 } from '../../src/meta/network-selection.js';
+import { errorOf } from '../helpers/cni-error.js';
 
 const NS = 'pod-ns';
 const names = (sels: NetworkSelection[]) => sels.map((s) => `${s.namespace}/${s.name}${s.interface ? `@${s.interface}` : ''}`);
 
-function thrown(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CniError);
-    return e as CniError;
-  }
-  throw new Error('expected a CniError');
-}
+const thrown = errorOf;
 
 /** The problem is reported at `path`, its message shows the value, and parse* throws code 7 with both. */
 function expectProblem(analysis: { problems: { path: string; message: string }[] }, parse: () => unknown, path: string, value: string) {
