@@ -18,7 +18,9 @@ export function normaliseLevel(level: string | undefined): string {
   return LEVELS.has(mapped) ? mapped : 'warn';
 }
 
-let current: Logger = pino({ level: normaliseLevel(process.env.BRAID_LOG_LEVEL) }, pino.destination(2));
+// Built on first use: a CNI call configures its logger from braid's config straight away, so a
+// default one made at import would be thrown away on every call.
+let current: Logger | undefined;
 
 export function configureLogger(opts: LogOptions): Logger {
   const level = normaliseLevel(opts.logLevel ?? process.env.BRAID_LOG_LEVEL);
@@ -32,4 +34,4 @@ export function configureLogger(opts: LogOptions): Logger {
   return current;
 }
 
-export const log = (): Logger => current;
+export const log = (): Logger => (current ??= pino({ level: normaliseLevel(process.env.BRAID_LOG_LEVEL) }, pino.destination(2)));

@@ -2,6 +2,7 @@
 import { parseJsonObject } from '../cni/config.js';
 import { podIdentity } from '../cni/cni-args.js';
 import type { CniRequestEnv } from '../cni/env.js';
+import type { RuntimeConf } from '../engine/engine.js';
 import { pickVersion, type SpecVersion } from '../cni/version.js';
 import { Engine } from '../engine/engine.js';
 import type { PluginExec } from '../engine/exec-plugin.js';
@@ -45,6 +46,11 @@ function effectiveConfig(stdinObj: Record<string, unknown>, base: Record<string,
   const out: Record<string, unknown> = { ...base };
   for (const k of PER_CALL_KEYS) if (stdinObj[k] !== undefined) out[k] = stdinObj[k];
   return out;
+}
+
+/** The runtime conf of one attachment of this call's container. */
+export function runtimeFor(ctx: MetaContext, a: { ifname: string; capabilityArgs: Record<string, unknown> }): RuntimeConf {
+  return { containerId: ctx.env.containerId, netns: ctx.env.netns, ifname: a.ifname, args: ctx.env.args, capabilityArgs: a.capabilityArgs };
 }
 
 export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: ContextOverrides = {}): MetaContext {

@@ -2,6 +2,7 @@
 // replay it in reverse with no API call even when the pod, a NAD or the API server is gone.
 import { join } from 'node:path';
 import { readFileSync, unlinkSync, readdirSync } from 'node:fs';
+import { parseConfigBytes, type NetConfList } from '../cni/config.js';
 import { CniError, Code } from '../cni/errors.js';
 import { validateContainerId, validateInterfaceName } from '../cni/names.js';
 import { ensurePrivateDir, writeFileAtomic } from '../engine/atomic-file.js';
@@ -27,6 +28,9 @@ export interface PlanRecord {
   pod?: { namespace: string; name: string; uid?: string };
   attachments: PlannedAttachment[];
 }
+
+/** A recorded attachment's list, from the exact bytes ADD sent its delegates. */
+export const plannedList = (a: PlannedAttachment): NetConfList => parseConfigBytes(a.config, `recorded config of ${a.network}`);
 
 export function planPath(cniDir: string, containerId: string, ifname: string): string {
   validateContainerId(containerId);

@@ -5,7 +5,6 @@
 // bridge+host-local+tuning, macvlan on a veth+host-local, bridge+host-local+bandwidth.
 // The "runtime" is braid's own libcni-equivalent Engine, in-process, as containerd runs libcni.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { parseConfList, type NetConfList } from '../../src/cni/config.js';
 import { Engine, type RuntimeConf } from '../../src/engine/engine.js';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
+import { bandwidthIfbName } from '../helpers/netns.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 10);
 const SCALE_PODS = Number(process.env.BENCH_SCALE_PODS ?? 5);
@@ -243,7 +243,7 @@ function leaks(pods: Pod[], containerIds: string[]): string[] {
   // device lives on the host, named from a hash of network + container (plugins/meta/bandwidth).
   const hostLinks = new Set((JSON.parse(sh('ip', ['-j', 'link']).stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname));
   for (const id of containerIds) {
-    const ifb = `bwp${createHash('sha512').update(`${TAG}-bw${id}`).digest('hex')}`.slice(0, 15);
+    const ifb = bandwidthIfbName(`${TAG}-bw`, id);
     if (hostLinks.has(ifb)) found.push(`ifb ${ifb} of ${id}`);
   }
   return found;

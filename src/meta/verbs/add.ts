@@ -2,9 +2,9 @@
 // Any failure rolls back every attempted attachment in reverse before the error is returned.
 import { CniError, Code, toCniError } from '../../cni/errors.js';
 import { toVersion, type Result } from '../../cni/result.js';
-import type { RuntimeConf } from '../../engine/engine.js';
+import { listBytes } from '../../engine/engine.js';
 import { log } from '../../log.js';
-import type { MetaContext } from '../context.js';
+import { runtimeFor, type MetaContext } from '../context.js';
 import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
 import { podNetworks } from '../pod-networks.js';
@@ -15,9 +15,8 @@ import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace
 import { clusterOnly, mergeResults, type AttachmentResult } from '../result-merge.js';
 import { rollback } from './del.js';
 
-export function runtimeFor(ctx: MetaContext, a: { ifname: string; capabilityArgs: Record<string, unknown> }): RuntimeConf {
-  return { containerId: ctx.env.containerId, netns: ctx.env.netns, ifname: a.ifname, args: ctx.env.args, capabilityArgs: a.capabilityArgs };
-}
+// The default-route request of an attachment, as both the plan record and the merge carry it.
+const routeWish = (a: Attachment) => (a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {});
 
 async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
   const wanted = await podNetworks(ctx);
@@ -50,10 +49,10 @@ function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
     attachments: plan.map((a) => ({
       network: a.network,
       ifname: a.ifname,
-      config: a.list.bytes ?? JSON.stringify(a.list.raw),
+      config: listBytes(a.list),
       capabilityArgs: a.capabilityArgs,
       isCluster: a.isCluster,
-      ...(a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {}),
+      ...routeWish(a),
     })),
   };
 }
@@ -66,7 +65,7 @@ async function runAttachment(ctx: MetaContext, a: Attachment): Promise<Attachmen
       ifname: a.ifname,
       isCluster: a.isCluster,
       result,
-      ...(a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {}),
+      ...routeWish(a),
     };
   } catch (e) {
     throw toCniError(e).withContext(`network ${a.network} (${a.ifname})`);

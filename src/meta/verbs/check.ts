@@ -1,11 +1,9 @@
 // CHECK: each attachment against its cached result. Delegate lists below 0.4.0 have no CHECK;
 // they are skipped rather than failing the pod (a Multus complaint, SPEC-CHECKLIST 7).
 import { CniError, Code, toCniError } from '../../cni/errors.js';
-import { parseConfigBytes } from '../../cni/config.js';
 import { compareVersions } from '../../cni/version.js';
-import type { MetaContext } from '../context.js';
-import { readPlan } from '../plan-record.js';
-import { runtimeFor } from './add.js';
+import { runtimeFor, type MetaContext } from '../context.js';
+import { plannedList, readPlan } from '../plan-record.js';
 
 export async function check(ctx: MetaContext): Promise<undefined> {
   if (compareVersions(ctx.callerVersion, '0.4.0') < 0) {
@@ -16,7 +14,7 @@ export async function check(ctx: MetaContext): Promise<undefined> {
     throw new CniError(Code.UnknownContainer, `no ${read.state === 'corrupt' ? 'readable ' : ''}plan recorded for container ${ctx.env.containerId} interface ${ctx.env.ifname}`);
   }
   for (const a of read.plan.attachments) {
-    const list = parseConfigBytes(a.config, `recorded config of ${a.network}`);
+    const list = plannedList(a);
     if (compareVersions(list.cniVersion, '0.4.0') < 0) continue;
     try {
       await ctx.engine.checkList(list, runtimeFor(ctx, a));

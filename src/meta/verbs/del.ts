@@ -7,8 +7,8 @@ import { parseConfigBytes, type NetConfList } from '../../cni/config.js';
 import { joinErrors } from '../../engine/engine.js';
 import { configBytes, listRecords } from '../../engine/result-cache.js';
 import { log } from '../../log.js';
-import type { MetaContext } from '../context.js';
-import { readPlan, removePlan } from '../plan-record.js';
+import { runtimeFor, type MetaContext } from '../context.js';
+import { plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
 
 export interface Teardown {
@@ -22,19 +22,17 @@ export async function rollback(ctx: MetaContext, items: Teardown[]): Promise<Cni
   const errors: CniError[] = [];
   for (const t of [...items].reverse()) {
     try {
-      await ctx.engine.delList(t.list, {
-        containerId: ctx.env.containerId,
-        netns: ctx.env.netns,
-        ifname: t.ifname,
-        args: ctx.env.args,
-        capabilityArgs: t.capabilityArgs,
-      });
+      await ctx.engine.delList(t.list, runtimeFor(ctx, t));
     } catch (e) {
       errors.push(toCniError(e).withContext(`DEL of ${t.list.name} (${t.ifname})`));
     }
   }
   return errors;
 }
+
+/** Every attachment of a recorded plan, as DEL tears it down. */
+export const teardownsOf = (plan: PlanRecord): Teardown[] =>
+  plan.attachments.map((a) => ({ list: plannedList(a), ifname: a.ifname, capabilityArgs: a.capabilityArgs }));
 
 /** The cluster network from local config only: DEL must not call the API. */
 async function clusterFromConfig(ctx: MetaContext): Promise<Teardown[]> {
@@ -67,7 +65,7 @@ export async function del(ctx: MetaContext): Promise<undefined> {
   const read = readPlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   let items: Teardown[];
   if (read.state === 'ok') {
-    items = read.plan.attachments.map((a) => ({ list: parseConfigBytes(a.config, `recorded config of ${a.network}`), ifname: a.ifname, capabilityArgs: a.capabilityArgs }));
+    items = teardownsOf(read.plan);
   } else {
     if (read.state === 'corrupt') log().error({ reason: read.reason }, 'plan record is corrupt; tearing down what the result cache knows');
     const cached = cachedAttachments(ctx);

@@ -1,13 +1,12 @@
 // GC (1.1.0): full DEL for every recorded pod not in the runtime's valid list, then GC
 // forwarded to every network braid has cached, keeping the valid pods' attachments.
 import { CniError, Code, toCniError } from '../../cni/errors.js';
-import { parseConfigBytes, type NetConfList } from '../../cni/config.js';
+import type { NetConfList } from '../../cni/config.js';
 import { joinErrors, type GcAttachment } from '../../engine/engine.js';
 import { log } from '../../log.js';
 import type { MetaContext } from '../context.js';
-import { listPlans, type PlanRecord } from '../plan-record.js';
-import { rollback } from './del.js';
-import { removePlan } from '../plan-record.js';
+import { listPlans, plannedList, removePlan, type PlanRecord } from '../plan-record.js';
+import { rollback, teardownsOf } from './del.js';
 
 export function validAttachments(raw: unknown): GcAttachment[] {
   if (raw === undefined) return [];
@@ -33,10 +32,7 @@ export async function gc(ctx: MetaContext, stdinConfig: Record<string, unknown>)
       continue;
     }
     const podCtx = { ...ctx, env: { ...ctx.env, containerId: p.containerId, netns: p.netns, ifname: p.ifname, args: p.cniArgs } };
-    const failures = await rollback(
-      podCtx,
-      p.attachments.map((a) => ({ list: parseConfigBytes(a.config, `recorded config of ${a.network}`), ifname: a.ifname, capabilityArgs: a.capabilityArgs })),
-    );
+    const failures = await rollback(podCtx, teardownsOf(p));
     if (failures.length) errors.push(...failures);
     else removePlan(ctx.config.cniDir, p.containerId, p.ifname);
   }
@@ -44,7 +40,7 @@ export async function gc(ctx: MetaContext, stdinConfig: Record<string, unknown>)
   const delegateValid: GcAttachment[] = kept.flatMap((p) => p.attachments.map((a) => ({ containerID: p.containerId, ifname: a.ifname })));
   const networks = new Map<string, NetConfList>();
   for (const p of kept) for (const a of p.attachments) {
-    const list = parseConfigBytes(a.config, `recorded config of ${a.network}`);
+    const list = plannedList(a);
     networks.set(list.name, list);
   }
   for (const list of networks.values()) {
