@@ -1,6 +1,7 @@
 // braid's single entry. With CNI_COMMAND set (and no subcommand) it is a CNI plugin;
 // otherwise it is an operator CLI. Subcommands load lazily so a CNI call pays for nothing else.
 import { runCniEdge } from './cni-edge.js';
+import { flushTrace } from '../trace.js';
 
 type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -31,7 +32,9 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined && process.env.CNI_COMMAND) {
     // The answer is written and logs are synchronous: exit now rather than tear down the heap.
-    process.exit(await runCniEdge(process.env));
+    const code = await runCniEdge(process.env);
+    flushTrace();
+    process.exit(code);
   }
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(HELP);

@@ -5,6 +5,7 @@ import { parseCniArgs, podIdentity } from '../cni/cni-args.js';
 import { CniError, Code } from '../cni/errors.js';
 import type { PluginExec } from '../engine/exec-plugin.js';
 import { log } from '../log.js';
+import { flushTrace, mark } from '../trace.js';
 import type { InformerCache } from './informer-cache.js';
 import type { OperationLocks } from './limiter.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -68,6 +69,7 @@ export class CniEndpoint {
 
   async handle(body: Buffer): Promise<CniResponse> {
     const started = performance.now();
+    mark('request');
     let req: ShimRequest;
     try {
       req = parseShimRequest(body);
@@ -88,6 +90,8 @@ export class CniEndpoint {
     gauge.inc();
     try {
       const r = await p;
+      mark('answered');
+      flushTrace(verb);
       this.deps.metrics.observeCni(verb, r.exitCode, r.stdout, (performance.now() - started) / 1000);
       log().info(
         { verb, containerId: req.env.CNI_CONTAINERID, ifname: req.env.CNI_IFNAME, exitCode: r.exitCode, ms: Math.round(performance.now() - started) },

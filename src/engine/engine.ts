@@ -67,11 +67,14 @@ export class Engine {
     }
   }
 
-  /** ADD: plugins in order, prevResult threaded; the final result cached. */
-  async addList(list: NetConfList, rt: RuntimeConf): Promise<Result> {
+  /**
+   * ADD: plugins in order, prevResult threaded; the final result cached. `afterPlugin(i)` is
+   * told when plugin i has succeeded (braid's parallel mode starts work off it).
+   */
+  async addList(list: NetConfList, rt: RuntimeConf, afterPlugin?: (index: number) => void): Promise<Result> {
     let prev: unknown;
     let result: Result | undefined;
-    for (const plugin of list.plugins) {
+    for (const [index, plugin] of list.plugins.entries()) {
       const conf = buildPluginConfig(plugin, list.name, list.cniVersion, rt.capabilityArgs, prev);
       const out = await this.invoke('ADD', plugin, conf, rt);
       if (out === undefined) {
@@ -79,6 +82,7 @@ export class Engine {
       }
       result = parseResult(out, list.cniVersion, `result of plugin ${describePlugin(plugin)}`);
       prev = toVersion(result, list.cniVersion);
+      afterPlugin?.(index);
     }
     cache.writeRecord(this.cacheDir, {
       kind: 'cniCacheV1',

@@ -2,7 +2,7 @@
 // HTTP call with a hard timeout. Credentials come from the lean kubeconfig reader, or from
 // @kubernetes/client-node's KubeConfig for what it doesn't cover (exec plugins, auth-providers).
 import http, { type IncomingMessage } from 'node:http';
-import https, { type RequestOptions } from 'node:https';
+import type { RequestOptions } from 'node:https';
 import { CniError, Code } from '../cni/errors.js';
 import { log } from '../log.js';
 import { readKubeconfig } from './kubeconfig.js';
@@ -78,7 +78,10 @@ async function endpoint(kubeconfigPath: string): Promise<{ base: URL; applyAuth:
 
 export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<KubeApi> {
   const { base, applyAuth } = await endpoint(kubeconfigPath);
-  const transport = base.protocol === 'http:' ? http : https;
+  // node:https (TLS) loads only for an https server; one keep-alive agent per API object, so an
+  // ADD's pod GET, NAD GETs and PATCH share connections (and TLS handshakes) where they can.
+  const transport = base.protocol === 'http:' ? http : await import('node:https');
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: 16 });
 
   async function request(method: string, path: string, body?: unknown, contentType?: string): Promise<RawResponse> {
     const opts: RequestOptions & { headers: Record<string, string> } = {
@@ -88,6 +91,7 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
       port: base.port || (base.protocol === 'http:' ? 80 : 443),
       path: `${base.pathname.replace(/\/$/, '')}${path}`,
       headers: { Accept: 'application/json', 'User-Agent': 'braid-cni' },
+      agent,
     };
     await applyAuth(opts);
     const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -2,11 +2,15 @@
 import { parseCniEnv } from '../cni/env.js';
 import { parseJsonObject } from '../cni/config.js';
 import { buildContext, type ContextOverrides, type MetaContext } from './context.js';
+import { mark } from '../trace.js';
+import { prefetchPod } from './pod-networks.js';
 import { withContainerLock, withGcLock } from './container-lock.js';
 
 export async function handleCni(envVars: NodeJS.ProcessEnv, stdin: Buffer, overrides: ContextOverrides = {}): Promise<unknown> {
   const env = parseCniEnv(envVars);
   const ctx = buildContext(env, stdin, overrides);
+  mark('context');
+  if (env.command === 'ADD') prefetchPod(ctx);
   const run = () => dispatch(ctx, stdin);
   if (env.command === 'GC') return withGcLock(ctx.config.cniDir, run);
   if (env.command === 'ADD' || env.command === 'DEL' || env.command === 'CHECK') {

@@ -1,6 +1,7 @@
 // Which networks a pod wants (issue 3 §2): its annotations from the runtime (CRI-O's
 // io.kubernetes.cri.pod-annotations capability, no API call) or from one pod GET.
 import { CniError, Code } from '../cni/errors.js';
+import type { KubeObject } from '../k8s/kube-api.js';
 import type { MetaContext } from './context.js';
 import {
   DEFAULT_NETWORK_ANNOTATION,
@@ -22,12 +23,37 @@ export interface PodNetworks {
   isSystemPod: boolean;
 }
 
-async function podAnnotations(ctx: MetaContext): Promise<Record<string, string> | undefined> {
+const annotationsFromRuntime = (ctx: MetaContext) => {
   const fromRuntime = ctx.config.runtimeConfig?.[POD_ANNOTATIONS_CAPABILITY];
-  if (fromRuntime && typeof fromRuntime === 'object') return fromRuntime as Record<string, string>;
-  const api = await ctx.api();
-  if (!api || !ctx.pod) return undefined;
-  const pod = await api.getPod(ctx.pod.namespace, ctx.pod.name);
+  return fromRuntime && typeof fromRuntime === 'object' ? (fromRuntime as Record<string, string>) : undefined;
+};
+const isSystemNamespace = (ctx: MetaContext, ns: string | undefined) => ns !== undefined && ctx.config.systemNamespaces.includes(ns);
+
+const podFetches = new WeakMap<MetaContext, Promise<KubeObject | undefined>>();
+/** The pod GET, made at most once per call (undefined without a kubeconfig or pod name). */
+function fetchPod(ctx: MetaContext): Promise<KubeObject | undefined> {
+  let p = podFetches.get(ctx);
+  if (!p) {
+    p = ctx.api().then((api) => (api && ctx.pod ? api.getPod(ctx.pod.namespace, ctx.pod.name) : undefined));
+    podFetches.set(ctx, p);
+  }
+  return p;
+}
+
+/**
+ * Starts the pod GET an ADD will make, so the request is in flight while braid takes the lock
+ * and loads the ADD code; a failure surfaces where podNetworks awaits it, not here.
+ */
+export function prefetchPod(ctx: MetaContext): void {
+  if (!ctx.pod || isSystemNamespace(ctx, ctx.pod.namespace) || annotationsFromRuntime(ctx)) return;
+  fetchPod(ctx).catch(() => undefined);
+}
+
+async function podAnnotations(ctx: MetaContext): Promise<Record<string, string> | undefined> {
+  const fromRuntime = annotationsFromRuntime(ctx);
+  if (fromRuntime) return fromRuntime;
+  const pod = await fetchPod(ctx);
+  if (!pod || !ctx.pod) return undefined;
   if (ctx.pod.uid && pod.metadata.uid && pod.metadata.uid !== ctx.pod.uid) {
     throw new CniError(
       Code.UnknownContainer,
@@ -46,7 +72,7 @@ function annotation(annotations: Record<string, unknown>, key: string): string |
 
 export async function podNetworks(ctx: MetaContext): Promise<PodNetworks> {
   const ns = ctx.pod?.namespace;
-  const isSystemPod = ns !== undefined && ctx.config.systemNamespaces.includes(ns);
+  const isSystemPod = isSystemNamespace(ctx, ns);
   // System pods get the cluster network only: no annotations to read, so no API call.
   if (isSystemPod || ns === undefined) return { annotations: undefined, selections: [], defaultNetwork: undefined, isSystemPod };
   const annotations = await podAnnotations(ctx);

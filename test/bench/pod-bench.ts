@@ -151,7 +151,10 @@ function httpOverSocket(socket: string, path: string): Promise<number> {
 }
 
 async function startDaemon(configFile: string, socket: string): Promise<ChildProcess> {
-  const child = spawn(join(REPO, 'dist/braid'), ['daemon', '--config', configFile, '--socket', socket, '--node-name', 'node1'], {
+  // BENCH_DAEMON_PROF=DIR: a V8 CPU profile of each daemon, for finding where its time goes.
+  const prof = process.env.BENCH_DAEMON_PROF ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DAEMON_PROF}`] : [];
+  const [cmd, ...pre] = [...prof, join(REPO, 'dist/braid')];
+  const child = spawn(cmd!, [...pre, 'daemon', '--config', configFile, '--socket', socket, '--node-name', 'node1'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' }, // as the DaemonSet runs it
   });
@@ -250,6 +253,8 @@ function leaks(pods: Pod[], containerIds: string[]): string[] {
 }
 
 interface Measured {
+  /** BRAID_TRACE lines of the one-shot ADDs (phase marks, ms since each braid process started). */
+  traces?: Trace[];
   add: number[];
   del: number[];
   apiAdd: number;
@@ -257,6 +262,46 @@ interface Measured {
   rssMiB?: number;
   leaks: string[];
   failures: number;
+}
+
+interface Trace {
+  command: string;
+  marks: Array<[string, number]>;
+}
+
+/** Where a one-shot ADD's time goes: medians of its phases, from the BRAID_TRACE marks. */
+function breakdown(traces: Trace[], addWall: number[], node0: number, daemon = false): string[][] {
+  const phases: Record<string, number[]> = {};
+  const put = (k: string, v: number) => (phases[k] ??= []).push(v);
+  for (const t of traces.filter((x) => x.command === 'ADD')) {
+    const at = (label: string) => t.marks.find(([l]) => l === label)?.[1] ?? NaN;
+    let delegates = 0;
+    let open: number | undefined;
+    for (const [l, ms] of t.marks) {
+      if (l.startsWith('exec ')) open = ms;
+      else if (l.startsWith('exited ') && open !== undefined) {
+        delegates += ms - open;
+        open = undefined;
+      }
+    }
+    // One-shot marks count from the process start; the daemon's from the request's arrival.
+    const start = at('request');
+    if (Number.isNaN(start)) put('node start + bundle load + compile (to braid main)', at('app'));
+    put(Number.isNaN(start) ? 'stdin, module init, config, logger' : 'request parsed, config, context', at('context') - (Number.isNaN(start) ? at('app') : start));
+    put('lock, pod + NAD reads (API), plan', at('planned') - at('context'));
+    put('plan record written (fsync)', at('plan-written') - at('planned'));
+    put('delegates running (exec to exit, execa included)', delegates);
+    put('braid between delegates (results, cache records)', at('delegates-done') - at('plan-written') - delegates);
+    put('network-status PATCH', at('status-written') - at('delegates-done'));
+    put('merge and answer', at('answered') - at('status-written'));
+  }
+  const rows = Object.entries(phases).map(([k, v]) => [k, ms(median(v))]);
+  const total = median(addWall);
+  const traced = Object.values(phases).reduce((s, v) => s + median(v), 0);
+  rows.push([daemon ? 'shim, socket, and the runtime seeing the answer (rest)' : 'process exit, and the runtime seeing it (rest of the wall time)', ms(total - traced)]);
+  rows.push(['ADD wall time as the runtime measures it', ms(total)]);
+  rows.push(['for scale: node -e 0', ms(node0)]);
+  return rows;
 }
 
 async function measure(
@@ -271,6 +316,9 @@ async function measure(
   const lists = [clusterList, ...NADS.slice(0, networks - 1).map((n) => n.config)].map((l) => parseConfList(l as Record<string, unknown>));
   for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(networks).join(',') } } });
   const socket = join(tmp, `braid-${mode.parallel ? 'p' : 's'}.sock`);
+  // Phase marks (BRAID_TRACE), inherited by dist/braid and by the daemon.
+  const traceFile = join(tmp, `trace-${round}-${mode.kind}-${mode.parallel ? 'p' : 's'}.jsonl`);
+  if (mode.kind !== 'floor') process.env.BRAID_TRACE = traceFile;
   let daemon: ChildProcess | undefined;
   if (mode.kind === 'daemon') {
     const file = join(tmp, `daemon-${mode.parallel ? 'p' : 's'}.json`);
@@ -292,7 +340,11 @@ async function measure(
       console.error(`  ADD failed (${mode.name}): ${(e as Error).message}`);
     }
   }
+  delete process.env.BRAID_TRACE;
+  if (existsSync(traceFile)) out.traces = readFileSync(traceFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Trace);
+  if (process.env.BENCH_DEBUG) for (const t of out.traces ?? []) console.error(`  trace: ${JSON.stringify(t)}`);
   out.apiAdd = api.requests.length / pods.length;
+  if (process.env.BENCH_DEBUG) for (const r of api.requests) console.error(`  api: ${JSON.stringify(r)}`);
   api.reset();
   for (const rt of rts) {
     const t0 = now();
@@ -377,6 +429,8 @@ async function main() {
   mkdirSync(bin, { recursive: true });
   mkdirSync(confDir, { recursive: true });
   copyFileSync(join(REPO, 'dist/braid'), join(bin, 'braid'));
+  // BENCH_WRAP="strace -f -tt -o /tmp/t": one-shot calls run under a tracer or profiler.
+  if (process.env.BENCH_WRAP) writeFileSync(join(bin, 'braid'), `#!/bin/sh\nexec ${process.env.BENCH_WRAP} ${join(REPO, 'dist/braid')} "$@"\n`);
   copyFileSync(join(REPO, 'dist/braid-shim'), join(bin, 'braid-shim'));
   spawnSync('chmod', ['755', join(bin, 'braid'), join(bin, 'braid-shim')]);
   writeFileSync(join(confDir, '10-cluster.conflist'), JSON.stringify(clusterList));
@@ -440,6 +494,10 @@ async function main() {
       String(r.leaks.length),
     ]),
   );
+  const oneshot = results[1]![1];
+  if (oneshot.traces?.length) table('where a one-shot sequential ADD spends its time (medians, BRAID_TRACE)', ['phase', 'ms'], breakdown(oneshot.traces, oneshot.add, node0));
+  const daemonSeq = results[3]![1];
+  if (daemonSeq.traces?.length) table('where a daemon sequential ADD spends its time (medians, BRAID_TRACE)', ['phase', 'ms'], breakdown(daemonSeq.traces, daemonSeq.add, node0, true));
   table('goals', ['goal', 'measured', 'met'], [
     ['daemon seq ADD <= 1.2x floor', ratio(median(results[3]![1].add), fAdd), median(results[3]![1].add) <= 1.2 * fAdd ? 'yes' : 'no'],
     ['daemon seq DEL <= 1.2x floor', ratio(median(results[3]![1].del), fDel), median(results[3]![1].del) <= 1.2 * fDel ? 'yes' : 'no'],
@@ -498,4 +556,8 @@ main()
     console.error(e);
     process.exitCode = 1;
   })
-  .finally(cleanup);
+  .finally(() => {
+    cleanup();
+    // Nothing may keep a failed run alive (the fake API server, a daemon's pipes).
+    process.exit();
+  });

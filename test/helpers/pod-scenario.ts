@@ -14,6 +14,11 @@ export interface ScenarioOptions {
   annotation?: string;
   /** Insert {type: fake, fake: modes} into the chain of network `at` (0 = cluster). */
   fault?: { at: number; modes: Record<string, string> };
+  /**
+   * Append a host-side meta plugin to the cluster chain: the fake plugin installed under the
+   * name `firewall` (braid's parallel mode lets such plugins run alongside the secondaries).
+   */
+  clusterHostSide?: Record<string, string>;
   config?: Record<string, unknown>;
 }
 
@@ -43,6 +48,8 @@ export class PodScenario {
     mkdirSync(confDir, { recursive: true });
     mkdirSync(binDir, { recursive: true });
     copyFileSync(FAKE_PLUGIN, join(binDir, 'fake'));
+    if (opts.clusterHostSide) copyFileSync(FAKE_PLUGIN, join(binDir, 'firewall'));
+    const hostSide = opts.clusterHostSide ? [{ type: 'firewall', fake: opts.clusterHostSide }] : [];
     const ipam = (i: number) => ({
       type: 'host-local',
       dataDir: this.dataDir,
@@ -55,7 +62,7 @@ export class PodScenario {
     const clusterFile = join(confDir, '10-cluster.conflist');
     writeFileSync(
       clusterFile,
-      JSON.stringify({ cniVersion: '1.0.0', name: clusterName, plugins: [{ type: 'bridge', bridge: world.name('c0'), isGateway: true, ipam: ipam(0) }, ...fake(0)] }),
+      JSON.stringify({ cniVersion: '1.0.0', name: clusterName, plugins: [{ type: 'bridge', bridge: world.name('c0'), isGateway: true, ipam: ipam(0) }, ...fake(0), ...hostSide] }),
     );
     this.podNs = world.name('ns');
     const nads = [
@@ -103,8 +110,12 @@ export class PodScenario {
     world.onCleanup(() => this.call('DEL'));
   }
 
-  call(command: 'ADD' | 'DEL' | 'CHECK', extra: { config?: Record<string, unknown>; netns?: string; containerId?: string } = {}): Promise<CniOutcome> {
+  call(
+    command: 'ADD' | 'DEL' | 'CHECK',
+    extra: { config?: Record<string, unknown>; netns?: string; containerId?: string; env?: Record<string, string> } = {},
+  ): Promise<CniOutcome> {
     return callBraid({
+      ...(extra.env ? { env: extra.env } : {}),
       command,
       containerId: extra.containerId ?? this.containerId,
       netns: extra.netns ?? this.ns.path,

@@ -3,7 +3,9 @@
 import { CniError, Code, toCniError } from '../../cni/errors.js';
 import { toVersion, type Result } from '../../cni/result.js';
 import { listBytes } from '../../engine/engine.js';
+import { preloadExec } from '../../engine/exec-plugin.js';
 import { log } from '../../log.js';
+import { mark } from '../../trace.js';
 import { runtimeFor, type MetaContext } from '../context.js';
 import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
@@ -57,9 +59,9 @@ function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
   };
 }
 
-async function runAttachment(ctx: MetaContext, a: Attachment): Promise<AttachmentResult> {
+async function runAttachment(ctx: MetaContext, a: Attachment, afterPlugin?: (index: number) => void): Promise<AttachmentResult> {
   try {
-    const result = await ctx.engine.addList(a.list, runtimeFor(ctx, a));
+    const result = await ctx.engine.addList(a.list, runtimeFor(ctx, a), afterPlugin);
     return {
       network: a.network,
       ifname: a.ifname,
@@ -72,23 +74,48 @@ async function runAttachment(ctx: MetaContext, a: Attachment): Promise<Attachmen
   }
 }
 
-/** Cluster network first; then the rest in order, or all at once with `parallel`. */
+// Meta plugins that only change the host (iptables DNAT, host-side tc and ifb, host firewall
+// rules) and only read the pod's namespace. Once every other plugin of the cluster chain has
+// run, the cluster interface is up in the pod and these need not hold the secondaries back.
+const HOST_SIDE_PLUGINS = new Set(['portmap', 'bandwidth', 'firewall']);
+
+/** Index of the cluster chain's last plugin that may change the pod; the rest is host-side. */
+export function podSideEnd(a: Pick<Attachment, 'list'>): number {
+  const plugins = a.list.plugins;
+  let end = plugins.length - 1;
+  while (end > 0 && HOST_SIDE_PLUGINS.has(String(plugins[end]!.type))) end--;
+  return end;
+}
+
+/**
+ * Cluster network first; then the rest in order, or, with `parallel`, all at once as soon as
+ * the cluster interface is up in the pod (its trailing host-side plugins run alongside).
+ * Whatever fails, every started chain has settled before this returns, so rollback never
+ * races an ADD still in flight.
+ */
 async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachment[]): Promise<AttachmentResult[]> {
   const [cluster, ...rest] = plan;
   attempted.push(cluster!);
-  const results = [await runAttachment(ctx, cluster!)];
-  if (!ctx.config.parallel) {
+  if (!ctx.config.parallel || rest.length === 0) {
+    const results = [await runAttachment(ctx, cluster!)];
     for (const a of rest) {
       attempted.push(a);
       results.push(await runAttachment(ctx, a));
     }
     return results;
   }
-  attempted.push(...rest);
-  const settled = await Promise.allSettled(rest.map((a) => runAttachment(ctx, a)));
+  let secondaries: Promise<PromiseSettledResult<AttachmentResult>[]> | undefined;
+  const startSecondaries = () => {
+    if (secondaries) return;
+    attempted.push(...rest);
+    secondaries = Promise.allSettled(rest.map((a) => runAttachment(ctx, a)));
+  };
+  const end = podSideEnd(cluster!);
+  const [first] = await Promise.allSettled([runAttachment(ctx, cluster!, (i) => i === end && startSecondaries())]);
+  const settled = [first!, ...((await secondaries) ?? [])];
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  return [...results, ...settled.map((s) => (s as PromiseFulfilledResult<AttachmentResult>).value)];
+  return settled.map((s) => (s as PromiseFulfilledResult<AttachmentResult>).value);
 }
 
 async function writeStatus(ctx: MetaContext, results: AttachmentResult[]): Promise<void> {
@@ -112,8 +139,11 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
     );
   }
   await waitForReadiness(ctx.config.readinessindicatorfile);
+  preloadExec();
   const plan = await buildPlan(ctx);
+  mark('planned');
   writePlan(ctx.config.cniDir, record(ctx, plan));
+  mark('plan-written');
   const attempted: Attachment[] = [];
   let results: AttachmentResult[];
   try {
@@ -126,7 +156,9 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
     else log().error({ errors: leftovers.map((l) => l.message) }, 'rollback incomplete; the plan is kept for the runtime DEL');
     throw failure;
   }
+  mark('delegates-done');
   await writeStatus(ctx, results);
+  mark('status-written');
   const out: Result = ctx.config.result === 'cluster' ? clusterOnly(results) : mergeResults(results);
   return toVersion(out, ctx.callerVersion);
 }

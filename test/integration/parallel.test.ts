@@ -1,0 +1,82 @@
+// Issue 6 §3: `parallel: true` starts the secondary networks once the cluster interface is up in
+// the pod: after the cluster chain's last plugin that may change the pod, while its trailing
+// host-side plugins (portmap, bandwidth, firewall) still run. The order is read off the fake
+// plugin's begin/end log; the cluster's host-side plugin is the fake installed as `firewall`.
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { podSideEnd } from '../../src/meta/verbs/add.js';
+import { parseConfList } from '../../src/cni/config.js';
+import { useApiWorld } from '../helpers/api-world.js';
+import { ifaceIn } from '../helpers/netns.js';
+import { CLEAN, PodScenario } from '../helpers/pod-scenario.js';
+
+const t = useApiWorld();
+let n = 0;
+const base = () => 120 + (n++ % 4) * 4; // 198.18.120-135.x
+
+/** The fake plugin's log lines for this container: "begin ADD <id> eth0", "ADD <id> net1", ... */
+function events(file: string, containerId: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(` ${containerId} `))
+    .map((l) => l.replace(` ${containerId} `, ' '));
+}
+
+it('podSideEnd: trailing portmap/bandwidth/firewall are host-side; anything else ends the pod-side part', () => {
+  const list = (...types: string[]) => ({ list: parseConfList({ cniVersion: '1.0.0', name: 'n', plugins: types.map((type) => ({ type })) }) });
+  expect(podSideEnd(list('bridge', 'portmap'))).toBe(0);
+  expect(podSideEnd(list('bridge', 'tuning', 'bandwidth', 'portmap', 'firewall'))).toBe(1);
+  expect(podSideEnd(list('bridge', 'portmap', 'tuning'))).toBe(2); // a pod-side plugin after portmap holds everything back
+  expect(podSideEnd(list('macvlan'))).toBe(0);
+  expect(podSideEnd(list('portmap'))).toBe(0); // a lone host-side plugin still runs first
+});
+
+it.each([
+  [true, 'before'],
+  [false, 'after'],
+])('parallel %s: secondaries start %s the cluster host-side plugin ends', async (parallel) => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel, clusterHostSide: { add: 'sleep:700' }, fault: { at: 1, modes: { add: 'sleep:50' } } });
+  const log = t.world.dir('fake.log');
+  const add = await s.call('ADD', { env: { FAKE_PLUGIN_LOG: log } });
+  expect(add.status, add.stdout).toBe(0);
+  const ev = events(log, s.containerId);
+  const at = (line: string) => {
+    const i = ev.indexOf(line);
+    expect(i, `${line} in ${JSON.stringify(ev)}`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+  if (parallel) {
+    // net1 ran to its end while the cluster's firewall was still sleeping.
+    expect(at('begin ADD eth0')).toBeLessThan(at('begin ADD net1'));
+    expect(at('end ADD net1')).toBeLessThan(at('end ADD eth0'));
+  } else {
+    expect(at('end ADD eth0')).toBeLessThan(at('begin ADD net1'));
+  }
+  // The merged result keeps plan order whatever finished first.
+  const names = (add.json.interfaces as Array<{ name: string; sandbox?: string }>).filter((i) => i.sandbox).map((i) => i.name);
+  expect(names).toEqual(['eth0', 'net1', 'net2', 'net3']);
+  expect((await s.call('DEL')).status).toBe(0);
+  expect(s.leftovers()).toEqual(CLEAN);
+});
+
+it('parallel: the cluster host-side plugin failing while secondaries run waits for them, then rolls back everything', async () => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel: true, clusterHostSide: { add: 'error:11' }, fault: { at: 1, modes: { add: 'sleep:600' } } });
+  const log = t.world.dir('fake.log');
+  const add = await s.call('ADD', { env: { FAKE_PLUGIN_LOG: log } });
+  expect(add.json).toMatchObject({ code: 11, msg: expect.stringContaining(`network ${s.networks[0]}`) });
+  const ev = events(log, s.containerId);
+  // No DEL of net1 while its ADD was still running; then it was torn down like the rest.
+  expect(ev.indexOf('end ADD net1')).toBeGreaterThanOrEqual(0);
+  expect(ev.indexOf('end ADD net1')).toBeLessThan(ev.indexOf('DEL net1'));
+  for (const ifname of ['eth0', 'net1', 'net2', 'net3']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
+  expect(s.leftovers()).toEqual(CLEAN);
+});
+
+it('parallel: a cluster pod-side failure starts no secondary at all', async () => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel: true, fault: { at: 0, modes: { add: 'error:7' } }, clusterHostSide: { add: 'ok' } });
+  const log = t.world.dir('fake.log');
+  const add = await s.call('ADD', { env: { FAKE_PLUGIN_LOG: log } });
+  expect(add.json.code).toBe(7);
+  expect(events(log, s.containerId).filter((l) => /^(begin )?ADD net/.test(l))).toEqual([]);
+  expect(s.leftovers()).toEqual(CLEAN);
+});
