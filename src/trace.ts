@@ -16,7 +16,10 @@ export function mark(label: string): void {
 export function flushTrace(command = process.env.CNI_COMMAND): void {
   if (!file || marks.length === 0) return;
   try {
-    appendFileSync(file, `${JSON.stringify({ pid: process.pid, command, marks })}\n`, { mode: 0o600 });
+    const m = process.memoryUsage();
+    const mib = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+    const memory = { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) };
+    appendFileSync(file, `${JSON.stringify({ pid: process.pid, command, marks, memory })}\n`, { mode: 0o600 });
   } catch {
     // tracing must never fail a CNI call
   }
