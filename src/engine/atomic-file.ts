@@ -1,7 +1,6 @@
 // Crash-safe writes: temp file in the same directory, fdatasync, rename, so a crash leaves the
 // old record or the new one, never a torn file. `durable` also syncs the directory, so the
 // rename itself survives power loss (for braid's plan record, which DEL depends on).
-import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -10,11 +9,25 @@ export function ensurePrivateDir(dir: string): void {
   chmodSync(dir, 0o700);
 }
 
+// Temp names: pid + a per-process counter is unique among live processes of one pid namespace;
+// 'wx' (O_EXCL) turns a clash with another namespace's process into a retry, never a clobber.
+// (Not node:crypto: loading it costs a one-shot CNI call ~2 ms.)
+let tmpCounter = 0;
+function openTemp(dir: string, base: string, mode: number): { tmp: string; fd: number } {
+  for (let attempt = 0; ; attempt++) {
+    const tmp = join(dir, `.${base}.${process.pid}.${(tmpCounter++).toString(36)}.tmp`);
+    try {
+      return { tmp, fd: openSync(tmp, 'wx', mode) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) throw e;
+    }
+  }
+}
+
 export function writeFileAtomic(path: string, data: string | Buffer, opts: { mode?: number; durable?: boolean } = {}): void {
   const mode = opts.mode ?? 0o600;
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
+  const { tmp, fd } = openTemp(dir, basename(path), mode);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;

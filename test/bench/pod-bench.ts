@@ -19,6 +19,7 @@ import { bandwidthIfbName } from '../helpers/netns.js';
 const PODS = Number(process.env.BENCH_PODS ?? 10);
 const SCALE_PODS = Number(process.env.BENCH_SCALE_PODS ?? 5);
 const CONCURRENT = 16;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? PODS)); // default: modes alternate pod by pod
 const REPO = process.cwd();
 const CNI_BIN = '/usr/lib/cni';
 const TAG = `bb${process.pid.toString(36).slice(-4)}`;
@@ -333,6 +334,47 @@ function breakdown(traces: Trace[], addWall: number[], node0: number, daemon = f
   return rows;
 }
 
+interface RunningDaemon {
+  child: ChildProcess;
+  socket: string;
+  traceFile: string;
+}
+
+async function startModeDaemon(mode: Mode, kubeconfig: string, socket: string): Promise<ChildProcess> {
+  const file = join(tmp, `daemon-${mode.parallel ? 'p' : 's'}.json`);
+  writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, mode.parallel)));
+  return startDaemon(file, socket);
+}
+
+/** One mode's rounds as one measurement: samples pooled, per-pod figures averaged, peaks kept. */
+function mergeRuns(rs: Measured[]): Measured {
+  const avg = (f: (m: Measured) => number) => {
+    const xs = rs.map(f).filter((x) => !Number.isNaN(x));
+    return xs.reduce((s, x) => s + x, 0) / xs.length;
+  };
+  const floors = rs.map((m) => m.floor).filter((f): f is FloorProfile => !!f);
+  const rss = rs.map((m) => m.rssMiB).filter((x): x is number => x !== undefined);
+  return {
+    add: rs.flatMap((m) => m.add),
+    del: rs.flatMap((m) => m.del),
+    apiAdd: avg((m) => m.apiAdd),
+    apiDel: avg((m) => m.apiDel),
+    leaks: rs.flatMap((m) => m.leaks),
+    failures: rs.reduce((s, m) => s + m.failures, 0),
+    traces: rs.flatMap((m) => m.traces ?? []),
+    ...(rss.length ? { rssMiB: Math.max(...rss) } : {}),
+    ...(floors.length
+      ? {
+          floor: {
+            delegateCpu: floors.reduce((s, f) => s + f.delegateCpu, 0) / floors.length,
+            runtimeCpu: floors.reduce((s, f) => s + f.runtimeCpu, 0) / floors.length,
+            criticalPath: floors.flatMap((f) => f.criticalPath),
+          },
+        }
+      : {}),
+  };
+}
+
 async function measure(
   mode: Mode,
   pods: Pod[],
@@ -340,6 +382,8 @@ async function measure(
   api: FakeApiServer,
   kubeconfig: string,
   round: string,
+  /** A daemon kept running across rounds (daemon modes of the main table). */
+  running?: RunningDaemon,
 ): Promise<Measured> {
   // The floor's delegates are timed one by one, for the critical path of a parallel schedule.
   const timings: Array<{ containerId: string; ifname: string; index: number; ms: number }> = [];
@@ -358,16 +402,12 @@ async function measure(
   const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache, ...(mode.kind === 'floor' ? { exec: timedExec } : {}) });
   const lists = [clusterList, ...NADS.slice(0, networks - 1).map((n) => n.config)].map((l) => parseConfList(l as Record<string, unknown>));
   for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(networks).join(',') } } });
-  const socket = join(tmp, `braid-${mode.parallel ? 'p' : 's'}.sock`);
+  const socket = running?.socket ?? join(tmp, `braid-${mode.parallel ? 'p' : 's'}.sock`);
   // Phase marks (BRAID_TRACE), inherited by dist/braid and by the daemon.
-  const traceFile = join(tmp, `trace-${round}-${mode.kind}-${mode.parallel ? 'p' : 's'}.jsonl`);
+  const traceFile = running?.traceFile ?? join(tmp, `trace-${round}-${mode.kind}-${mode.parallel ? 'p' : 's'}.jsonl`);
   if (mode.kind !== 'floor') process.env.BRAID_TRACE = traceFile;
   let daemon: ChildProcess | undefined;
-  if (mode.kind === 'daemon') {
-    const file = join(tmp, `daemon-${mode.parallel ? 'p' : 's'}.json`);
-    writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, mode.parallel)));
-    daemon = await startDaemon(file, socket);
-  }
+  if (mode.kind === 'daemon' && !running) daemon = await startModeDaemon(mode, kubeconfig, socket);
   const list = runtimeList(mode, kubeconfig, socket);
   const rts = pods.map((p, i) => runtimeConf(mode, p, i, round));
   const out: Measured = { add: [], del: [], apiAdd: 0, apiDel: 0, leaks: [], failures: 0 };
@@ -401,7 +441,10 @@ async function measure(
       criticalPath,
     };
   }
-  if (existsSync(traceFile)) out.traces = readFileSync(traceFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Trace);
+  if (existsSync(traceFile)) {
+    out.traces = readFileSync(traceFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Trace);
+    writeFileSync(traceFile, ''); // a running daemon appends the next round's lines
+  }
   if (process.env.BENCH_DEBUG) for (const t of out.traces ?? []) console.error(`  trace: ${JSON.stringify(t)}`);
   out.apiAdd = podRequests(api) / pods.length;
   if (process.env.BENCH_DEBUG) for (const r of api.requests) console.error(`  api: ${JSON.stringify(r)}`);
@@ -508,7 +551,7 @@ async function main() {
 
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`# braid pod benchmark\n\nmachine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, reference plugins ${CNI_BIN}`);
-  console.log(`pods per mode: ${PODS} (4 networks each: cluster bridge+host-local+portmap; bridge+tuning; macvlan; bridge+bandwidth)`);
+  console.log(`pods per mode: ${PODS} in ${ROUNDS} rounds (4 networks each: cluster bridge+host-local+portmap; bridge+tuning; macvlan; bridge+bandwidth)`);
 
   // Lean one-shot path
   const node0 = timeCommand('node', ['-e', '0']);
@@ -528,11 +571,30 @@ async function main() {
     ['dist/braid-shim (daemon down: answers code 11)', ms(shimVersion), ratio(shimVersion, node0)],
   ]);
 
-  const results: Array<[Mode, Measured]> = [];
-  for (const mode of MODES) {
-    process.stderr.write(`running: ${mode.name}\n`);
-    results.push([mode, await measure(mode, pods.slice(0, PODS), 4, api, kubeconfig, 'main')]);
+  // Rounds: every mode runs ROUNDS times on PODS/ROUNDS pods, modes alternating, so drift over
+  // the run (machine noise, kernel state) falls on every mode alike instead of on the last ones.
+  // The daemons run through all rounds, idle while other modes are measured, as on a node.
+  const perRound = Math.max(1, Math.round(PODS / ROUNDS));
+  const runs = new Map<Mode, Measured[]>(MODES.map((m) => [m, []]));
+  const daemons = new Map<Mode, RunningDaemon>();
+  for (const mode of MODES.filter((m) => m.kind === 'daemon')) {
+    const socket = join(tmp, `braid-main-${mode.parallel ? 'p' : 's'}.sock`);
+    const traceFile = join(tmp, `trace-main-daemon-${mode.parallel ? 'p' : 's'}.jsonl`);
+    process.env.BRAID_TRACE = traceFile; // the daemon keeps it
+    daemons.set(mode, { child: await startModeDaemon(mode, kubeconfig, socket), socket, traceFile });
+    delete process.env.BRAID_TRACE;
   }
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of MODES) {
+      process.stderr.write(`running: ${mode.name} (round ${r + 1}/${ROUNDS})\n`);
+      runs.get(mode)!.push(await measure(mode, pods.slice(0, perRound), 4, api, kubeconfig, `m${r}`, daemons.get(mode)));
+    }
+  }
+  for (const [mode, d] of daemons) {
+    if (d.child.pid) runs.get(mode)!.push({ add: [], del: [], apiAdd: NaN, apiDel: NaN, leaks: [], failures: 0, rssMiB: rssOf(d.child.pid).hwm });
+    await stopDaemon(d.child);
+  }
+  const results: Array<[Mode, Measured]> = MODES.map((m) => [m, mergeRuns(runs.get(m)!)]);
   const floor = results[0]![1];
   const fAdd = median(floor.add);
   const fDel = median(floor.del);
