@@ -14,8 +14,9 @@ mkdirSync('dist', { recursive: true });
 // The repo is "type": "module"; this marker makes dist/ CommonJS like an installed copy.
 writeFileSync('dist/package.json', '{"type": "commonjs"}\n');
 
-// Loaded only by commands that need them (the daemon, validate, a kubeconfig with exec auth).
-const HEAVY = ['@kubernetes/client-node', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client'];
+// Loaded only by commands that need them (the daemon, validate, manifests, the demo, a
+// kubeconfig with exec auth or in YAML rather than the JSON `braid install` writes).
+const HEAVY = ['@kubernetes/client-node', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client', 'yaml'];
 
 const common = {
   ...nodeExecutable,

@@ -1,6 +1,6 @@
 // Network configuration (list) wire shapes (SPEC.md "Configuration format"). Unknown keys pass
 // through untouched: the raw objects are what braid sends to delegates.
-import { z } from './zod.js';
+import * as z from './zod.js';
 import { CniError, Code, decodeFailure } from './errors.js';
 import { validateNetworkName, validatePluginType } from './names.js';
 import { pickVersion, type SpecVersion } from './version.js';

@@ -2,7 +2,7 @@
 // the way libcni's types/040 and types/100 packages do it. Internally braid holds the 1.1.0
 // shape (a superset); `toVersion` renders any version.
 import ipaddr from 'ipaddr.js';
-import { z } from './zod.js';
+import * as z from './zod.js';
 import { Code, CniError } from './errors.js';
 import { compareVersions, isSupported, type SpecVersion } from './version.js';
 import { issuesToError } from './zod-issues.js';

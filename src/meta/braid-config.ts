@@ -1,6 +1,6 @@
 // braid's own plugin config ("type": "braid"). Key names and meanings are Multus's (pkg/types
 // NetConf, docs/configuration.md) so a 00-multus.conf with its type changed works unchanged.
-import { z } from '../cni/zod.js';
+import * as z from '../cni/zod.js';
 import { CniError, Code } from '../cni/errors.js';
 import { issuesToError } from '../cni/zod-issues.js';
 
