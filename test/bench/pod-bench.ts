@@ -592,8 +592,10 @@ async function main() {
   }
   for (const [mode, d] of daemons) {
     if (d.child.pid) runs.get(mode)!.push({ add: [], del: [], apiAdd: NaN, apiDel: NaN, leaks: [], failures: 0, rssMiB: rssOf(d.child.pid).hwm });
-    await stopDaemon(d.child);
   }
+  const stopDaemons = async () => {
+    for (const d of daemons.values()) await stopDaemon(d.child);
+  };
   const results: Array<[Mode, Measured]> = MODES.map((m) => [m, mergeRuns(runs.get(m)!)]);
   const floor = results[0]![1];
   const fAdd = median(floor.add);
@@ -654,22 +656,33 @@ async function main() {
 
   // BENCH_QUICK=1: the main table and goals only.
   if (process.env.BENCH_QUICK) {
+    await stopDaemons();
     await api.close();
     return;
   }
   const scaleRows: string[][] = [];
+  const scaleLeaks: string[] = [];
   for (const networks of [1, 2, 4, 8]) {
+    // Interleaved like the main table, on the same running daemons (pods' annotations change).
+    const scale = new Map<Mode, Measured[]>(MODES.map((m) => [m, []]));
+    for (let r = 0; r < SCALE_PODS; r++) {
+      for (const mode of MODES) {
+        process.stderr.write(`scaling: ${networks} networks, ${mode.name} (round ${r + 1}/${SCALE_PODS})\n`);
+        scale.get(mode)!.push(await measure(mode, pods.slice(0, 1), networks, api, kubeconfig, `s${networks}r${r}`, daemons.get(mode)));
+      }
+    }
     const row = [`${networks}`];
     let f = NaN;
     for (const mode of MODES) {
-      process.stderr.write(`scaling: ${networks} networks, ${mode.name}\n`);
-      const r = await measure(mode, pods.slice(0, SCALE_PODS), networks, api, kubeconfig, `s${networks}`);
-      const add = median(r.add);
+      const m = mergeRuns(scale.get(mode)!);
+      scaleLeaks.push(...m.leaks);
+      const add = median(m.add);
       if (mode.kind === 'floor') f = add;
-      row.push(`${ms(add)} (${ratio(add, f)})${r.leaks.length ? ' LEAK' : ''}${r.failures ? ' FAIL' : ''}`);
+      row.push(`${ms(add)} (${ratio(add, f)})${m.leaks.length ? ' LEAK' : ''}${m.failures ? ' FAIL' : ''}`);
     }
     scaleRows.push(row);
   }
+  await stopDaemons();
   table(`scaling: ADD median ms (ratio to floor), ${SCALE_PODS} pods`, ['networks', ...MODES.map((m) => m.name)], scaleRows);
 
   process.stderr.write(`running: ${CONCURRENT} pods at once\n`);
@@ -682,7 +695,7 @@ async function main() {
   const big = await rssAtScale(api, kubeconfig);
   table('daemon memory with 1,000 pods on the node and 1,000 NADs cached', ['RSS MiB', 'peak RSS MiB', 'goal'], [[big.rss.toFixed(0), big.hwm.toFixed(0), '< 150 MiB']]);
 
-  const allLeaks = [...results.flatMap(([, r]) => r.leaks), ...c.leaks];
+  const allLeaks = [...results.flatMap(([, r]) => r.leaks), ...scaleLeaks, ...c.leaks];
   console.log(allLeaks.length ? `\nLEAKS:\n${allLeaks.join('\n')}` : '\nleak check after every mode: nothing left behind');
   if (allLeaks.length) process.exitCode = 1;
   await api.close();
