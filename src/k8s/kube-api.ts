@@ -100,7 +100,7 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
       opts.headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const what = `${method} ${path}`;
-    return new Promise<RawResponse>((resolve, reject) => {
+    const send = (retried: boolean): Promise<RawResponse> => new Promise<RawResponse>((resolve, reject) => {
       const req = transport.request(opts, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -113,9 +113,19 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
         reject(unreachable(what, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       req.on('close', () => clearTimeout(timer));
-      req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(what, e.code ?? e.message)));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed as we reused it: Node's advice is one retry
+        // (both requests braid makes, GET and a status merge-patch, are idempotent).
+        if (!retried && req.reusedSocket && e.code === 'ECONNRESET') {
+          clearTimeout(timer);
+          send(true).then(resolve, reject);
+          return;
+        }
+        reject(unreachable(what, e.code ?? e.message));
+      });
       req.end(payload);
     });
+    return send(false);
   }
 
   function check(res: RawResponse, what: string): void {
