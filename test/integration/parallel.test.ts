@@ -35,7 +35,7 @@ it.each([
   [true, 'before'],
   [false, 'after'],
 ])('parallel %s: secondaries start %s the cluster host-side plugin ends', async (parallel) => {
-  const s = new PodScenario(t.world, t.api, base(), { parallel, clusterHostSide: { add: 'sleep:700' }, fault: { at: 1, modes: { add: 'sleep:50' } } });
+  const s = new PodScenario(t.world, t.api, base(), { parallel, clusterHostSide: { add: 'sleep:1500' }, fault: { at: 1, modes: { add: 'sleep:50' } } });
   const log = t.world.dir('fake.log');
   const add = await s.call('ADD', { env: { FAKE_PLUGIN_LOG: log } });
   expect(add.status, add.stdout).toBe(0);
