@@ -18,8 +18,6 @@ export interface Logger {
   info: LogFn;
   debug: LogFn;
   trace: LogFn;
-  /** The effective level, normalised. */
-  readonly level: string;
 }
 
 const RANK: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -56,14 +54,14 @@ function makeLogger(opts: LogOptions): Logger {
   const threshold = RANK[level]!;
   let built: PinoLogger | undefined;
   const method =
-    (name: Exclude<keyof Logger, 'level'>): LogFn =>
+    (name: keyof Logger): LogFn =>
     (objOrMsg, msg) => {
       if (RANK[name]! < threshold) return;
       built ??= buildPino(opts, level);
       if (typeof objOrMsg === 'string') built[name](objOrMsg);
       else built[name](objOrMsg, msg);
     };
-  return { level, fatal: method('fatal'), error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug'), trace: method('trace') };
+  return { fatal: method('fatal'), error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug'), trace: method('trace') };
 }
 
 let current: Logger | undefined;

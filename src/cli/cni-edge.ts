@@ -8,10 +8,6 @@ import { mark } from '../trace.js';
 
 export const MAX_STDIN_BYTES = 4 * 1024 * 1024;
 
-/**
- * All of stdin, at most `limit` bytes. A CNI call is one short-lived process, so a blocking read
- * is simplest and cheapest; a non-blocking pipe (EAGAIN) falls back to the stream.
- */
 function isTerminal(fd: number): boolean {
   try {
     return fstatSync(fd).isCharacterDevice();
@@ -20,6 +16,10 @@ function isTerminal(fd: number): boolean {
   }
 }
 
+/**
+ * All of stdin, at most `limit` bytes. A CNI call is one short-lived process, so a blocking read
+ * is simplest and cheapest; a non-blocking pipe (EAGAIN) falls back to the stream.
+ */
 export async function readStdin(limit = MAX_STDIN_BYTES): Promise<Buffer> {
   // A terminal (a person running braid by hand) has no config to read. fstat, not
   // process.stdin.isTTY: building the stdin stream costs ~1.5 ms per call.

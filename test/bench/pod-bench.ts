@@ -153,7 +153,10 @@ function httpOverSocket(socket: string, path: string): Promise<number> {
   });
 }
 
-async function startDaemon(configFile: string, socket: string): Promise<ChildProcess> {
+/** A braid daemon with the bench's config (`parallel` as asked), ready on `socket`. */
+async function startDaemon(name: string, kubeconfig: string, parallel: boolean, socket: string): Promise<ChildProcess> {
+  const configFile = join(tmp, `daemon-${name}.json`);
+  writeFileSync(configFile, JSON.stringify(braidConfig(kubeconfig, parallel)));
   // BENCH_DAEMON_PROF=DIR: a V8 CPU profile of each daemon, for finding where its time goes.
   const prof = process.env.BENCH_DAEMON_PROF ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DAEMON_PROF}`] : [];
   const [cmd, ...pre] = [...prof, join(REPO, 'dist/braid')];
@@ -340,12 +343,6 @@ interface RunningDaemon {
   traceFile: string;
 }
 
-async function startModeDaemon(mode: Mode, kubeconfig: string, socket: string): Promise<ChildProcess> {
-  const file = join(tmp, `daemon-${mode.parallel ? 'p' : 's'}.json`);
-  writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, mode.parallel)));
-  return startDaemon(file, socket);
-}
-
 /** One mode's rounds as one measurement: samples pooled, per-pod figures averaged, peaks kept. */
 function mergeRuns(rs: Measured[]): Measured {
   const avg = (f: (m: Measured) => number) => {
@@ -407,23 +404,26 @@ async function measure(
   const traceFile = running?.traceFile ?? join(tmp, `trace-${round}-${mode.kind}-${mode.parallel ? 'p' : 's'}.jsonl`);
   if (mode.kind !== 'floor') process.env.BRAID_TRACE = traceFile;
   let daemon: ChildProcess | undefined;
-  if (mode.kind === 'daemon' && !running) daemon = await startModeDaemon(mode, kubeconfig, socket);
+  if (mode.kind === 'daemon' && !running) daemon = await startDaemon(mode.parallel ? 'p' : 's', kubeconfig, mode.parallel, socket);
   const list = runtimeList(mode, kubeconfig, socket);
   const rts = pods.map((p, i) => runtimeConf(mode, p, i, round));
   const out: Measured = { add: [], del: [], apiAdd: 0, apiDel: 0, leaks: [], failures: 0 };
+  /** Each pod in turn, its latency into `into`; a failure is counted and reported, not thrown. */
+  const timeEach = async (verb: string, call: (rt: RuntimeConf) => Promise<unknown>, into: number[]) => {
+    for (const rt of rts) {
+      const t0 = now();
+      try {
+        await call(rt);
+        into.push(now() - t0);
+      } catch (e) {
+        out.failures++;
+        console.error(`  ${verb} failed (${mode.name}): ${(e as Error).message}`);
+      }
+    }
+  };
   api.reset();
   const cpu0 = processCpu();
-  for (const rt of rts) {
-    const t0 = now();
-    try {
-      if (mode.kind === 'floor') await floorAdd(engine, lists, rt);
-      else await engine.addList(list, rt);
-      out.add.push(now() - t0);
-    } catch (e) {
-      out.failures++;
-      console.error(`  ADD failed (${mode.name}): ${(e as Error).message}`);
-    }
-  }
+  await timeEach('ADD', (rt) => (mode.kind === 'floor' ? floorAdd(engine, lists, rt) : engine.addList(list, rt)), out.add);
   delete process.env.BRAID_TRACE;
   if (mode.kind === 'floor') {
     const cpu1 = processCpu();
@@ -449,17 +449,7 @@ async function measure(
   out.apiAdd = podRequests(api) / pods.length;
   if (process.env.BENCH_DEBUG) for (const r of api.requests) console.error(`  api: ${JSON.stringify(r)}`);
   api.reset();
-  for (const rt of rts) {
-    const t0 = now();
-    try {
-      if (mode.kind === 'floor') await floorDel(engine, lists, rt);
-      else await engine.delList(list, rt);
-      out.del.push(now() - t0);
-    } catch (e) {
-      out.failures++;
-      console.error(`  DEL failed (${mode.name}): ${(e as Error).message}`);
-    }
-  }
+  await timeEach('DEL', (rt) => (mode.kind === 'floor' ? floorDel(engine, lists, rt) : engine.delList(list, rt)), out.del);
   out.apiDel = podRequests(api) / pods.length;
   if (daemon?.pid) out.rssMiB = rssOf(daemon.pid).hwm;
   if (daemon) await stopDaemon(daemon);
@@ -469,11 +459,9 @@ async function measure(
 
 async function concurrentPods(pods: Pod[], api: FakeApiServer, kubeconfig: string) {
   const mode: Mode = { name: 'daemon, parallel', kind: 'daemon', parallel: true };
-  const file = join(tmp, 'daemon-c.json');
   const socket = join(tmp, 'braid-c.sock');
-  writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, true)));
   for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(4).join(',') } } });
-  const daemon = await startDaemon(file, socket);
+  const daemon = await startDaemon('c', kubeconfig, true, socket);
   const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache });
   const list = runtimeList(mode, kubeconfig, socket);
   const rts = pods.map((p, i) => runtimeConf(mode, p, i, 'conc'));
@@ -507,10 +495,8 @@ async function rssAtScale(api: FakeApiServer, kubeconfig: string) {
     });
     api.addNad(`ns-${i % 50}`, `nad-${i}`, { cniVersion: '1.0.0', name: `nad-${i}`, plugins: [{ type: 'bridge', bridge: 'x', ipam: { type: 'host-local', subnet: '198.19.200.0/24' } }] });
   }
-  const file = join(tmp, 'daemon-rss.json');
   const socket = join(tmp, 'braid-rss.sock');
-  writeFileSync(file, JSON.stringify(braidConfig(kubeconfig, true)));
-  const daemon = await startDaemon(file, socket);
+  const daemon = await startDaemon('rss', kubeconfig, true, socket);
   await new Promise((r) => setTimeout(r, 1500));
   const r = rssOf(daemon.pid!);
   await stopDaemon(daemon);
@@ -581,7 +567,7 @@ async function main() {
     const socket = join(tmp, `braid-main-${mode.parallel ? 'p' : 's'}.sock`);
     const traceFile = join(tmp, `trace-main-daemon-${mode.parallel ? 'p' : 's'}.jsonl`);
     process.env.BRAID_TRACE = traceFile; // the daemon keeps it
-    daemons.set(mode, { child: await startModeDaemon(mode, kubeconfig, socket), socket, traceFile });
+    daemons.set(mode, { child: await startDaemon(`main-${mode.parallel ? 'p' : 's'}`, kubeconfig, mode.parallel, socket), socket, traceFile });
     delete process.env.BRAID_TRACE;
   }
   for (let r = 0; r < ROUNDS; r++) {

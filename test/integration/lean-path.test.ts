@@ -10,6 +10,15 @@ import { spawnSync } from 'node:child_process';
 
 const t = useApiWorld();
 
+/** A conf dir whose cluster network is a loopback-only conflist. */
+function loopbackCluster(): { confDir: string; cluster: string } {
+  const confDir = t.world.dir('net.d');
+  mkdirSync(confDir, { recursive: true });
+  const cluster = join(confDir, '10-lo.conflist');
+  writeFileSync(cluster, JSON.stringify({ cniVersion: '1.0.0', name: t.world.name('lo'), plugins: [{ type: 'loopback' }] }));
+  return { confDir, cluster };
+}
+
 function chunks(dir: string): string[] {
   return readdirSync(dir).map((f) => f.split('-').slice(0, 2).join('-')).sort();
 }
@@ -18,10 +27,7 @@ it('VERSION, DEL, and ADD with annotations from the runtime never load the heavy
   const cache = t.world.dir('compile-cache');
   const env = { BRAID_COMPILE_CACHE: cache };
   const ns = t.world.netns();
-  const confDir = t.world.dir('net.d');
-  mkdirSync(confDir, { recursive: true });
-  const cluster = t.world.dir('net.d/10-lo.conflist');
-  writeFileSync(cluster, JSON.stringify({ cniVersion: '1.0.0', name: t.world.name('lo'), plugins: [{ type: 'loopback' }] }));
+  const { confDir, cluster } = loopbackCluster();
   // As braid install writes it: JSON.
   const kubeconfig = t.world.dir('kubeconfig.json');
   const { parse } = await import('yaml');
@@ -52,10 +58,7 @@ it('VERSION, DEL, and ADD with annotations from the runtime never load the heavy
 
 it('BRAID_TRACE: one line per call with its phase marks in order, file 0600; at the default level no log file is made', async () => {
   const ns = t.world.netns();
-  const confDir = t.world.dir('net.d');
-  mkdirSync(confDir, { recursive: true });
-  const cluster = join(confDir, '10-lo.conflist');
-  writeFileSync(cluster, JSON.stringify({ cniVersion: '1.0.0', name: t.world.name('lo'), plugins: [{ type: 'loopback' }] }));
+  const { confDir, cluster } = loopbackCluster();
   const trace = t.world.dir('trace.jsonl');
   const logFile = t.world.dir('logs/braid.log');
   const config = { cniVersion: '1.0.0', name: 'braid', type: 'braid', clusterNetwork: cluster, confDir, cniDir: t.world.dir('braid'), logFile };
