@@ -5,7 +5,8 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { execPlugin } from '../engine/exec-plugin.js';
+import { execaExec, makePluginExec } from '../engine/exec-plugin.js';
+import { loadSpawner, spawnerBeside } from '../engine/spawner.js';
 import { configureLogger, log } from '../log.js';
 import { CniEndpoint } from './cni-endpoint.js';
 import { ConfigWatcher, loadDaemonConfig, type LoadedConfig } from './config-reload.js';
@@ -27,6 +28,8 @@ Options:
   --node-name NAME          this node, for the pod informer (default: $NODE_NAME, else the hostname)
   --max-delegates N         delegate plugins running at once (default: 2 per CPU, at least 4)
   --shutdown-timeout SEC    how long SIGTERM waits for in-flight requests (default: 60)
+  --no-spawner              fork delegates from the daemon itself (default: through braid-spawner,
+                            the small C helper beside the braid binary, when it is there)
   -h, --help                show this help
 `;
 
@@ -37,6 +40,7 @@ interface DaemonOptions {
   nodeName: string;
   maxDelegates: number;
   shutdownTimeoutMs: number;
+  spawner: boolean;
 }
 
 class UsageError extends Error {}
@@ -66,6 +70,7 @@ function parseOptions(argv: string[]): DaemonOptions | 'help' {
       'node-name': { type: 'string' },
       'max-delegates': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
+      'no-spawner': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -81,6 +86,7 @@ function parseOptions(argv: string[]): DaemonOptions | 'help' {
     nodeName: values['node-name'] || process.env.NODE_NAME || hostname(),
     maxDelegates: positiveInt(values['max-delegates'], '--max-delegates', Math.max(4, 2 * availableParallelism())),
     shutdownTimeoutMs: positiveInt(values['shutdown-timeout'], '--shutdown-timeout', 60) * 1000,
+    spawner: !values['no-spawner'],
   };
 }
 
@@ -145,7 +151,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   const metrics = new DaemonMetrics();
   const delegates = new Semaphore(o.maxDelegates);
-  const exec = limitExec(metrics.timeExec(execPlugin), delegates);
+  const spawner = o.spawner ? await loadSpawner(spawnerBeside()) : undefined;
+  const exec = limitExec(metrics.timeExec(spawner ? makePluginExec(spawner.run, metrics.observeRun) : execaExec), delegates);
   let cache: InformerCache | undefined;
   try {
     cache = await makeCache(current, o, metrics);
@@ -213,7 +220,15 @@ export async function daemonMain(argv: string[]): Promise<number> {
   watcher.start();
 
   log().info(
-    { socket: socketPath, metricsAddress: o.metricsAddress, nodeName: o.nodeName, maxDelegates: o.maxDelegates, informers: !!cache, pid: process.pid },
+    {
+      socket: socketPath,
+      metricsAddress: o.metricsAddress,
+      nodeName: o.nodeName,
+      maxDelegates: o.maxDelegates,
+      informers: !!cache,
+      pid: process.pid,
+      delegatesStartedBy: spawner ? spawner.binary : 'the daemon (execa)',
+    },
     'braid daemon serving',
   );
 
@@ -232,7 +247,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       watcher.stop();
       removeSocket(socket);
       await cache?.stop();
-      if (drained) await closed;
+      if (drained) await Promise.all([closed, spawner?.close()]);
       log().info('braid daemon stopped');
       resolve(drained ? 0 : 1);
     };

@@ -2,7 +2,7 @@
 // delegate latency, Kubernetes API requests, in-flight work, informer state, config reloads.
 import { basename } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PluginExec } from '../engine/exec-plugin.js';
+import type { ExecRequest, PluginExec, RawRun } from '../engine/exec-plugin.js';
 import { toCniError } from '../cni/errors.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -47,6 +47,12 @@ export class DaemonMetrics {
     help: 'Run time of one delegate plugin execution, by plugin type and command.',
     labelNames: ['plugin', 'command', 'result'] as const,
     buckets: SECONDS,
+    registers: this.registers,
+  });
+  readonly delegateCpu = new Counter({
+    name: 'braid_delegate_cpu_seconds_total',
+    help: 'CPU (user + system) used by delegate plugins and the processes they waited for, by plugin type and command (known when braid-spawner starts them).',
+    labelNames: ['plugin', 'command'] as const,
     registers: this.registers,
   });
   readonly delegatesRunning = new Gauge({ name: 'braid_delegates_running', help: 'Delegate plugin processes running.', registers: this.registers });
@@ -125,6 +131,11 @@ export class DaemonMetrics {
   }
 
   /** A PluginExec that records each delegate's run time by plugin type. */
+  /** makePluginExec's observer: CPU per plugin run, where the runner measured it. */
+  readonly observeRun = (req: ExecRequest, r: RawRun): void => {
+    if (r.cpuMs !== undefined) this.delegateCpu.inc({ plugin: basename(req.pluginPath), command: req.command }, r.cpuMs / 1000);
+  };
+
   timeExec(exec: PluginExec): PluginExec {
     return async (req) => {
       const labels = { plugin: basename(req.pluginPath), command: req.command };

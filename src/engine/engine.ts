@@ -8,7 +8,7 @@ import { parseResult, toVersion, type Result } from '../cni/result.js';
 import { compareVersions } from '../cni/version.js';
 import type { Verb } from '../cni/env.js';
 import { log } from '../log.js';
-import { execPlugin, type PluginExec } from './exec-plugin.js';
+import { execPlugin, preloadExec, type PluginExec } from './exec-plugin.js';
 import { findPlugin } from './find-plugin.js';
 import { buildPluginConfig, describePlugin } from './plugin-config.js';
 import * as cache from './result-cache.js';
@@ -45,6 +45,11 @@ export class Engine {
     this.cacheDir = opts.cacheDir;
     this.exec = opts.exec ?? execPlugin;
     this.timeoutMs = opts.timeoutMs;
+  }
+
+  /** Readies the default way of running plugins while the caller waits on something else. */
+  warm(): void {
+    if (this.exec === execPlugin) preloadExec();
   }
 
   private async invoke(command: Verb, plugin: Record<string, unknown>, config: Record<string, unknown>, rt?: RuntimeConf) {

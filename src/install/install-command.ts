@@ -25,6 +25,9 @@ function binaries(o: InstallOptions): Array<{ src: string; dest: string }> {
   const braid = o.source ?? runningBinary(process.argv[1]);
   if (!statSync(braid, { throwIfNoEntry: false })?.isFile()) throw new Error(`--source ${braid} is not a file`);
   const out = [{ src: braid, dest: join(o.binDir, 'braid') }];
+  // Optional: one-shot braid starts its delegates through it when it sits beside braid.
+  const spawner = join(dirname(braid), 'braid-spawner');
+  if (statSync(spawner, { throwIfNoEntry: false })?.isFile()) out.push({ src: spawner, dest: join(o.binDir, 'braid-spawner') });
   if (o.daemon) {
     const shim = join(dirname(braid), 'braid-shim');
     if (!statSync(shim, { throwIfNoEntry: false })?.isFile()) {

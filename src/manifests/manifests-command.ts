@@ -23,7 +23,8 @@ paths: the CNI conf dir, the CNI bin dir, /var/lib/cni).
 Options:
   --namespace NS       namespace of the ServiceAccount and DaemonSet (default kube-system)
   --image IMAGE        braid's container image (default ${DEFAULT_IMAGE});
-                       it must have node and braid (and braid-shim for --daemon) on PATH
+                       it must have node and braid (and braid-shim for --daemon) on PATH,
+                       and braid-spawner beside braid where a C compiler built one
   --cni-conf-dir DIR   the nodes' CNI config dir (default /etc/cni/net.d)
   --cni-bin-dir DIR    the nodes' CNI plugin dir (default /opt/cni/bin)
   --daemon             run the braid daemon beside the installer (braid-shim entry,

@@ -11,7 +11,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseConfList, type NetConfList } from '../../src/cni/config.js';
 import { Engine, type RuntimeConf } from '../../src/engine/engine.js';
-import { execPlugin, type PluginExec } from '../../src/engine/exec-plugin.js';
+import { execaExec, makePluginExec, type PluginExec } from '../../src/engine/exec-plugin.js';
+import { loadSpawner } from '../../src/engine/spawner.js';
 import { podSideEnd } from '../../src/meta/verbs/add.js';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
 import { bandwidthIfbName } from '../helpers/netns.js';
@@ -31,6 +32,8 @@ const cniDir = join(tmp, 'braid');
 const runtimeCache = join(tmp, 'runtime-cache');
 const MASTER = `${TAG}mva`;
 const children: ChildProcess[] = [];
+const runtimeSpawner = process.env.BENCH_RUNTIME_EXEC === 'execa' ? undefined : await loadSpawner(join(REPO, 'dist/braid-spawner'));
+const runtimeExec: PluginExec = runtimeSpawner ? makePluginExec(runtimeSpawner.run) : execaExec;
 const namespaces: string[] = [];
 
 // ---------- small helpers ----------
@@ -258,11 +261,44 @@ function leaks(pods: Pod[], containerIds: string[]): string[] {
   return found;
 }
 
-/** CPU seconds of this process and of its waited-for children (every delegate, grandchildren included). */
-function processCpu(): { self: number; children: number } {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+/** CPU seconds of a process (default: this one) and of its waited-for children (every delegate, grandchildren included). */
+function processCpu(pid: number | 'self' = 'self'): { self: number; children: number } {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const tick = 100; // USER_HZ on Linux
   return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
+}
+
+/**
+ * The daemon's CPU and its delegates': the daemon process plus its braid-spawner (which forks
+ * the delegates and waits for them, so their CPU shows as the spawner's children).
+ */
+function daemonCpu(pid: number): { self: number; children: number; detail?: string[] } {
+  const total: { self: number; children: number; detail?: string[] } = processCpu(pid);
+  if (process.env.BENCH_DEBUG) total.detail = [readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 15).join(' ')];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.split(') ')[1]!.split(' ')[1]) !== pid) continue;
+      const c = processCpu(Number(d));
+      total.detail?.push(stat.split(') ')[1]!.split(' ').slice(11, 15).join(' '));
+      total.self += c.self;
+      total.children += c.children;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** The runtime's CPU (this process and its spawner) and its delegates' (their waited-for children). */
+function runtimeCpu(): { self: number; children: number } {
+  const total = processCpu();
+  if (runtimeSpawner?.pid) {
+    const c = processCpu(runtimeSpawner.pid);
+    total.self += c.self;
+    total.children += c.children;
+  }
+  return total;
 }
 
 /** What any parallel schedule is bounded by, from the floor run (see parallelBound). */
@@ -293,6 +329,8 @@ interface Measured {
   apiAdd: number;
   apiDel: number;
   rssMiB?: number;
+  /** Daemon modes: the daemon's own CPU and its delegates' per pod ADD (ms). */
+  daemonCpu?: { self: number; children: number };
   leaks: string[];
   failures: number;
 }
@@ -351,6 +389,7 @@ function mergeRuns(rs: Measured[]): Measured {
   };
   const floors = rs.map((m) => m.floor).filter((f): f is FloorProfile => !!f);
   const rss = rs.map((m) => m.rssMiB).filter((x): x is number => x !== undefined);
+  const dcpu = rs.map((m) => m.daemonCpu).filter((x): x is NonNullable<Measured['daemonCpu']> => !!x);
   return {
     add: rs.flatMap((m) => m.add),
     del: rs.flatMap((m) => m.del),
@@ -360,6 +399,9 @@ function mergeRuns(rs: Measured[]): Measured {
     failures: rs.reduce((s, m) => s + m.failures, 0),
     traces: rs.flatMap((m) => m.traces ?? []),
     ...(rss.length ? { rssMiB: Math.max(...rss) } : {}),
+    ...(dcpu.length
+      ? { daemonCpu: { self: dcpu.reduce((s, c) => s + c.self, 0) / dcpu.length, children: dcpu.reduce((s, c) => s + c.children, 0) / dcpu.length } }
+      : {}),
     ...(floors.length
       ? {
           floor: {
@@ -391,12 +433,12 @@ async function measure(
     perList.set(key, index + 1);
     const t0 = now();
     try {
-      return await execPlugin(req);
+      return await runtimeExec(req);
     } finally {
       if (req.command === 'ADD') timings.push({ containerId: req.containerId!, ifname: req.ifname!, index, ms: now() - t0 });
     }
   };
-  const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache, ...(mode.kind === 'floor' ? { exec: timedExec } : {}) });
+  const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache, exec: mode.kind === 'floor' ? timedExec : runtimeExec });
   const lists = [clusterList, ...NADS.slice(0, networks - 1).map((n) => n.config)].map((l) => parseConfList(l as Record<string, unknown>));
   for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(networks).join(',') } } });
   const socket = running?.socket ?? join(tmp, `braid-${mode.parallel ? 'p' : 's'}.sock`);
@@ -422,11 +464,18 @@ async function measure(
     }
   };
   api.reset();
-  const cpu0 = processCpu();
+  const cpu0 = runtimeCpu();
+  const daemonPid = (running?.child ?? daemon)?.pid;
+  const dcpu0 = daemonPid ? daemonCpu(daemonPid) : undefined;
   await timeEach('ADD', (rt) => (mode.kind === 'floor' ? floorAdd(engine, lists, rt) : engine.addList(list, rt)), out.add);
   delete process.env.BRAID_TRACE;
+  if (dcpu0 && daemonPid) {
+    const dcpu1 = daemonCpu(daemonPid);
+    if (process.env.BENCH_DEBUG) console.error(`  cpu ${mode.name}: ${JSON.stringify({ dcpu0, dcpu1 })}`);
+    out.daemonCpu = { self: ((dcpu1.self - dcpu0.self) * 1000) / pods.length, children: ((dcpu1.children - dcpu0.children) * 1000) / pods.length };
+  }
   if (mode.kind === 'floor') {
-    const cpu1 = processCpu();
+    const cpu1 = runtimeCpu();
     const clusterEnd = podSideEnd({ list: lists[0]! });
     const criticalPath = rts.map((rt) => {
       const mine = timings.filter((x) => x.containerId === rt.containerId);
@@ -462,7 +511,7 @@ async function concurrentPods(pods: Pod[], api: FakeApiServer, kubeconfig: strin
   const socket = join(tmp, 'braid-c.sock');
   for (const p of pods) api.updatePod({ ...api.getPod(POD_NS, p.name)!, metadata: { ...api.getPod(POD_NS, p.name)!.metadata, annotations: { 'k8s.v1.cni.cncf.io/networks': nadsFor(4).join(',') } } });
   const daemon = await startDaemon('c', kubeconfig, true, socket);
-  const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache });
+  const engine = new Engine({ path: [bin, CNI_BIN], cacheDir: runtimeCache, exec: runtimeExec });
   const list = runtimeList(mode, kubeconfig, socket);
   const rts = pods.map((p, i) => runtimeConf(mode, p, i, 'conc'));
   const lat: number[] = [];
@@ -517,6 +566,7 @@ async function main() {
   for (const f of ['dist/braid', 'dist/braid-shim']) if (!existsSync(join(REPO, f))) throw new Error(`${f} missing: run npm run build`);
   mkdirSync(bin, { recursive: true });
   mkdirSync(confDir, { recursive: true });
+  await runtimeSpawner?.run('/bin/true', {}, '').done; // started before anything is timed
   copyFileSync(join(REPO, 'dist/braid'), join(bin, 'braid'));
   // BENCH_WRAP="strace -f -tt -o /tmp/t": one-shot calls run under a tracer or profiler.
   if (process.env.BENCH_WRAP) writeFileSync(join(bin, 'braid'), `#!/bin/sh\nexec ${process.env.BENCH_WRAP} ${join(REPO, 'dist/braid')} "$@"\n`);
@@ -581,6 +631,7 @@ async function main() {
   }
   const stopDaemons = async () => {
     for (const d of daemons.values()) await stopDaemon(d.child);
+    await runtimeSpawner?.close();
   };
   const results: Array<[Mode, Measured]> = MODES.map((m) => [m, mergeRuns(runs.get(m)!)]);
   const floor = results[0]![1];
@@ -625,6 +676,11 @@ async function main() {
       ['critical path: cluster pod-side plugins + longest of (cluster host-side tail, each secondary chain) (median ms)', ms(crit)],
       ['best possible parallel ADD, before any meta-plugin overhead', `${ms(best)} ms = ${ratio(best, fAdd)}`],
       ['measured: braid daemon, parallel', `${ms(median(results[4]![1].add))} ms = ${ratio(median(results[4]![1].add), fAdd)}`],
+      ...[3, 4].flatMap((i) => {
+        const c = results[i]![1].daemonCpu;
+        const name = results[i]![0].name;
+        return c ? [[`${name}: braid's own CPU per pod ADD (daemon + braid-spawner, ms)`, ms(c.self)], [`${name}: its delegates' CPU per pod ADD (ms)`, ms(c.children)]] : [];
+      }),
     ]);
   }
   table('goals', ['goal', 'measured', 'met'], [

@@ -2,7 +2,7 @@
 // (native and Node.js) into `braid daemon`, real plugins in a real namespace, a loopback API
 // server. Once the informers have synced an ADD costs one PATCH and nothing else; DEL costs
 // nothing; the answer has the same shape as one-shot mode's.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_TRACES, TestWorld, ifaceIn, traces } from '../helpers/netns.js';
@@ -92,13 +92,19 @@ function shape(r: any) {
   };
 }
 
+// The two shims also cover the daemon's two ways of starting delegates: through braid-spawner
+// (beside dist/braid when the build had a C compiler) and forking them itself (--no-spawner).
+const SPAWNER_BUILT = existsSync(join(import.meta.dirname, '../../dist/braid-spawner'));
+if (!SPAWNER_BUILT) console.log('skipping the braid-spawner daemon run: dist/braid-spawner was not built (no C compiler)');
+
 describe.each(SHIMS)('ADD/CHECK/DEL through the %s shim', (shimName, shim) => {
-  it('serves a pod with two NADs: one PATCH on ADD, no API call on DEL, same answer as one-shot', async () => {
+  const viaSpawner = shimName === 'C' && SPAWNER_BUILT;
+  it(`serves a pod with two NADs: one PATCH on ADD, no API call on DEL, same answer as one-shot (delegates ${viaSpawner ? 'through braid-spawner' : 'forked by the daemon'})`, async () => {
     const base = shimName === 'C' ? 80 : 84;
     const s = setup(base, true);
     const ns = world.netns('pod');
     const pod = addPod(s, world.name('pod'));
-    await DaemonProcess.start({ config: s.configFile, socket: s.socket });
+    const daemon = await DaemonProcess.start({ config: s.configFile, socket: s.socket, args: viaSpawner ? [] : ['--no-spawner'] });
     t.api.reset();
 
     const containerId = `ctr${world.tag}`;
@@ -119,6 +125,13 @@ describe.each(SHIMS)('ADD/CHECK/DEL through the %s shim', (shimName, shim) => {
       [s.networks[1], 'net1'],
       [s.networks[2], 'net2'],
     ]);
+
+    // Per-plugin CPU is known only when braid-spawner reaps the plugin (wait4).
+    const bridgeCpu = await daemon.metric('braid_delegate_cpu_seconds_total', { plugin: 'bridge', command: 'ADD' });
+    if (viaSpawner) expect(bridgeCpu).toBeGreaterThan(0);
+    else expect(bridgeCpu).toBeUndefined();
+    const spawners = readFileSync(`/proc/${daemon.pid}/task/${daemon.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    expect(spawners.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim())).toEqual(viaSpawner ? ['braid-spawner'] : []);
 
     const check = await callShim(shim, { ...call, command: 'CHECK' });
     expect(check.status, check.stdout).toBe(0);

@@ -7,6 +7,9 @@ import { BRAID, assertBuilt } from '../helpers/braid-runner.js';
 import { braidInstall, bridgeConflist, fingerprint, runInstall, until } from './install-helpers.js';
 import { readKubeconfig } from '../../src/k8s/kubeconfig.js';
 
+/** What an install from dist/ copies: braid, and braid-spawner where the build had a C compiler. */
+const BUILT_BINARIES = existsSync(join(BRAID, '../braid-spawner')) ? ['braid', 'braid-spawner'] : ['braid'];
+
 let tmp: string;
 let conf: string;
 let bin: string;
@@ -60,7 +63,7 @@ describe('braid install', () => {
     expect(statSync(join(bin, 'braid')).mode & 0o777).toBe(0o755);
     // write beside, rename: no temporary file is left
     expect(readdirSync(conf).sort()).toEqual(['00-braid.conflist', '10-bridge.conflist', 'braid.d']);
-    expect(readdirSync(bin)).toEqual(['braid']);
+    expect(readdirSync(bin).sort()).toEqual(BUILT_BINARIES);
   });
 
   it('fails with a clear message when no default network appears in time', async () => {
@@ -158,6 +161,11 @@ describe('braid install', () => {
       plugins: [{ type: 'braid-shim', daemonSocket: '/run/b/b.sock', capabilities: { 'io.kubernetes.cri.pod-annotations': true, portMappings: true } }],
     });
     expect(readdirSync(bin).sort()).toEqual(['braid', 'braid-shim']);
+    // braid-spawner beside braid (a build with a C compiler) goes along, daemon or not.
+    writeFileSync(join(src, 'braid-spawner'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(src, 'braid-spawner'), 0o755);
+    expect((await runInstall([...base(), '--source', join(src, 'braid')])).status).toBe(0);
+    expect(readdirSync(bin).sort()).toEqual(['braid', 'braid-shim', 'braid-spawner']);
   });
 
   it.each([
@@ -199,7 +207,7 @@ describe('braid install --watch', () => {
     expect(out.stderr).toContain(`removed ${entryPath()}`);
     expect(fingerprint(conf)).toEqual(others);
     expect(readdirSync(conf).sort()).toEqual(['05-calico.conflist', '10-bridge.conflist', 'notes.txt']);
-    expect(readdirSync(bin)).toEqual(['braid']); // the binary stays: DELs of existing pods may need it
+    expect(readdirSync(bin).sort()).toEqual(BUILT_BINARIES); // the binaries stay: DELs of existing pods may need them
   });
 
   it('withdraws the entry while no default network exists and restores it when one returns', async () => {

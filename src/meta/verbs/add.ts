@@ -3,7 +3,6 @@
 import { CniError, Code, toCniError } from '../../cni/errors.js';
 import { toVersion, type Result } from '../../cni/result.js';
 import { listBytes } from '../../engine/engine.js';
-import { preloadExec } from '../../engine/exec-plugin.js';
 import { log } from '../../log.js';
 import { mark } from '../../trace.js';
 import { runtimeFor, type MetaContext } from '../context.js';
@@ -139,7 +138,7 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
     );
   }
   await waitForReadiness(ctx.config.readinessindicatorfile);
-  preloadExec();
+  ctx.engine.warm();
   const plan = await buildPlan(ctx);
   mark('planned');
   writePlan(ctx.config.cniDir, record(ctx, plan));
