@@ -1,9 +1,11 @@
 // The daemon's way of starting delegates: through braid-spawner (src/spawner/braid-spawner.c),
 // one small long-lived process that forks and execs plugins on the daemon's behalf. A fork from
 // the daemon copies ~100 MB worth of page tables and stops its event loop for 2-4 ms per
-// plugin; from the spawner it costs ~0.1 ms. The spawner itself is started with execa. The
+// plugin; from the spawner it costs ~0.1 ms. The spawner itself is started with a plain
+// child_process.spawn: loading execa just for that would cost a one-shot call ~4 ms. The
 // plugin run's semantics (env, stdin, timeout kill of the process group, output limit, errno of
 // a failed exec for the text-file-busy retry) are the execa path's: both feed makePluginExec.
+import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants } from 'node:os';
@@ -39,10 +41,7 @@ export class Spawner {
   /** Spawner processes started so far (1 unless one died). */
   starts = 0;
 
-  constructor(
-    readonly binary: string,
-    private readonly execa: typeof import('execa').execa,
-  ) {}
+  constructor(readonly binary: string) {}
 
   get pid(): number | undefined {
     return this.proc?.pid;
@@ -79,16 +78,9 @@ export class Spawner {
 
   private start(): Proc {
     this.starts++;
-    const sub = this.execa(this.binary, [], {
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'inherit',
-      buffer: false,
-      reject: false,
-      // Not killed with the daemon: on EOF it lets running plugins finish (a half-run delegate
-      // leaves a half-configured pod), and kills them only after a grace period.
-      cleanup: false,
-    });
+    // Not killed with braid: on EOF it lets running plugins finish (a half-run delegate leaves a
+    // half-configured pod), and kills them only after a grace period.
+    const sub = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     const handles = [sub, sub.stdin, sub.stdout] as Handle[];
     const proc: Proc = {
       stdin: sub.stdin,
@@ -111,13 +103,16 @@ export class Spawner {
       buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
     });
     sub.stdin.on('error', () => undefined); // a dead spawner shows as its exit, below
-    this.closing = sub.then((r) => {
+    let failed: Error | undefined;
+    sub.on('error', (e) => (failed = e)); // could not be started; 'close' follows
+    this.closing = new Promise<void>((resolve) => sub.on('close', (code, signal) => {
       if (this.proc === proc) this.proc = undefined;
-      const how = r.signal ? `killed by ${r.signal}` : `exited with status ${r.exitCode}`;
+      const how = failed ? `could not start (${failed.message})` : signal ? `killed by ${signal}` : `exited with status ${code}`;
       if (proc.pending.size) log().error({ binary: this.binary, pid: proc.pid, running: proc.pending.size }, `braid-spawner ${how} with plugins running`);
       for (const p of proc.pending.values()) p.reject(tryAgainLater(`braid-spawner ${how} while plugin ${p.path} ran; its outcome is unknown`));
       proc.pending.clear();
-    });
+      resolve();
+    }));
     return proc;
   }
 
@@ -158,7 +153,7 @@ export function spawnerBeside(script = process.argv[1] ?? ''): string {
  */
 export async function loadSpawner(binary: string): Promise<Spawner | undefined> {
   if (!existsSync(binary)) return undefined;
-  return new Spawner(binary, (await import('execa')).execa);
+  return new Spawner(binary);
 }
 
 function frame(id: number, op: string, parts: Buffer[]): Buffer {

@@ -11,7 +11,7 @@ export async function handleCni(envVars: NodeJS.ProcessEnv, stdin: Buffer, overr
   const ctx = buildContext(env, stdin, overrides);
   mark('context');
   if (env.command === 'ADD') prefetchPod(ctx);
-  const run = () => dispatch(ctx, stdin);
+  const run = () => (mark('locked'), dispatch(ctx, stdin));
   if (env.command === 'GC') return withGcLock(ctx.config.cniDir, run);
   if (env.command === 'ADD' || env.command === 'DEL' || env.command === 'CHECK') {
     // A teardown matters more than its lock: DEL still runs when the lock can't be written.

@@ -68,7 +68,7 @@ it('BRAID_TRACE: one line per call with its phase marks in order, file 0600; at 
   const lines = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { command: string; marks: Array<[string, number]> });
   expect(lines.map((l) => l.command)).toEqual(['ADD', 'DEL']);
   const add = lines[0]!.marks;
-  expect(add.map(([label]) => label)).toEqual(['app', 'context', 'planned', 'plan-written', 'exec loopback', 'exited loopback', 'delegates-done', 'status-written', 'answered']);
+  expect(add.map(([label]) => label)).toEqual(['app', 'context', 'locked', 'planned', 'plan-written', 'exec loopback', 'exited loopback', 'delegates-done', 'status-written', 'answered']);
   const times = add.map(([, ms]) => ms);
   expect([...times].sort((a, b) => a - b)).toEqual(times);
   expect(statSync(trace).mode & 0o777).toBe(0o600);

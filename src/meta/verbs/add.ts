@@ -23,13 +23,17 @@ async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
   const wanted = await podNetworks(ctx);
   const rctx: ResolveContext = { api: await ctx.api(), config: ctx.config, podNamespace: ctx.pod?.namespace, nadMemo: new Map() };
   // Resolve everything concurrently: each distinct NAD is fetched once.
-  const [cluster, defaults, selections] = await Promise.all([
+  const resolving = Promise.all([
     wanted.defaultNetwork
       ? resolveInMultusNamespace(rctx, `${wanted.defaultNetwork.namespace}/${wanted.defaultNetwork.name}`)
       : resolveClusterNetwork(rctx),
     wanted.isSystemPod ? Promise.resolve([]) : resolveDefaultNetworks(rctx),
     Promise.all(wanted.selections.map(async (s) => ({ selection: s, network: await resolveSelection(rctx, s.namespace, s.name) }))),
   ]);
+  // Readying the plugin runner (execa, the spawner) is ~5 ms of work on this thread: done while
+  // the NAD requests are out, not earlier, where it would hold up the pod's answer.
+  ctx.engine.warm();
+  const [cluster, defaults, selections] = await resolving;
   return planAttachments({
     cluster,
     defaults,
@@ -138,7 +142,6 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
     );
   }
   await waitForReadiness(ctx.config.readinessindicatorfile);
-  ctx.engine.warm();
   const plan = await buildPlan(ctx);
   mark('planned');
   writePlan(ctx.config.cniDir, record(ctx, plan));
