@@ -152,7 +152,7 @@ describe.each(SHIMS)('the %s shim', (_name, shim) => {
 });
 
 describe('the build without a C compiler', () => {
-  it('installs the Node.js shim as dist/braid-shim', async () => {
+  it('installs the Node.js shim as dist/braid-shim, and no braid-spawner (braid forks with execa)', async () => {
     // build-shim.mjs in a scratch tree whose src/ is this repo's: same sources, own dist/.
     const root = join(dir, 'tree');
     mkdirSync(join(root, 'dist'), { recursive: true });
@@ -162,6 +162,7 @@ describe('the build without a C compiler', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('Node.js fallback');
     const shim = join(root, 'dist/braid-shim');
+    expect(existsSync(join(root, 'dist/braid-spawner'))).toBe(false);
     expect(readFileSync(shim, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(statSync(shim).mode & 0o777).toBe(0o755);
     const out = await callShim(shim, { ...ADD, config: shimEntry(join(dir, 'none.sock')) });

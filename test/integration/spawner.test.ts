@@ -191,15 +191,18 @@ describe.skipIf(!built)('braid-spawner itself', () => {
     expect(alive(pid)).toBe(false);
   });
 
-  it('runs the built braid\'s plugins, and neither keeps braid alive nor outlives it', async () => {
+  it.each([
+    ['through braid-spawner', {}],
+    ['forked by braid itself with BRAID_SPAWNER=0', { BRAID_SPAWNER: '0' }],
+  ])('built braid runs its plugins %s, and a spawner neither keeps braid alive nor outlives it', async (_how, extraEnv: Record<string, string>) => {
     // `braid net` ends by returning from main, not process.exit: an idle spawner's pipes must
-    // not hold it open. The plugin records its parent, which must be braid-spawner.
+    // not hold it open. The plugin records its parent process.
     const parentFile = world.dir('parent');
     plugin('whoami', `cat >/dev/null\necho "$PPID $(cat /proc/$PPID/comm)" > ${parentFile}\necho '{"cniVersion":"1.0.0"}'`);
     const list = world.dir('whoami.conflist');
     writeFileSync(list, JSON.stringify({ cniVersion: '1.0.0', name: world.name('who'), plugins: [{ type: 'whoami' }] }));
     const child = spawn(BRAID, ['net', 'add', list, '/var/run/netns/none'], {
-      env: { PATH: process.env.PATH!, CNI_PATH: bin, CNI_CACHE_DIR: world.dir('cache') },
+      env: { PATH: process.env.PATH!, CNI_PATH: bin, CNI_CACHE_DIR: world.dir('cache'), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -213,6 +216,10 @@ describe.skipIf(!built)('braid-spawner itself', () => {
     expect(code, err).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ cniVersion: '1.0.0' });
     const [pid, comm] = readFileSync(parentFile, 'utf8').trim().split(' ');
+    if (extraEnv.BRAID_SPAWNER === '0') {
+      expect(Number(pid)).toBe(child.pid);
+      return;
+    }
     expect(comm).toBe('braid-spawner');
     const spawnerPid = Number(pid);
     for (let i = 0; i < 50 && alive(spawnerPid); i++) await new Promise((r) => setTimeout(r, 20));
