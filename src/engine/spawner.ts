@@ -6,7 +6,7 @@
 // plugin run's semantics (env, stdin, timeout kill of the process group, output limit, errno of
 // a failed exec for the text-file-busy retry) are the execa path's: both feed makePluginExec.
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { accessSync, constants as fsConstants, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
@@ -149,10 +149,14 @@ export function spawnerBeside(script = process.argv[1] ?? ''): string {
 
 /**
  * A spawner for `binary`, ready to run plugins; undefined (braid then forks with execa itself)
- * when the binary is not there, as on a node built without a C compiler.
+ * when there is no executable binary, as on a node built without a C compiler.
  */
 export async function loadSpawner(binary: string): Promise<Spawner | undefined> {
-  if (!existsSync(binary)) return undefined;
+  try {
+    accessSync(binary, fsConstants.X_OK);
+  } catch {
+    return undefined;
+  }
   return new Spawner(binary);
 }
 

@@ -151,6 +151,18 @@ describe.each(runners)('plugins run by %s', (_name, make) => {
 });
 
 describe.skipIf(!built)('braid-spawner itself', () => {
+  it('is used only when it is there and executable; otherwise braid forks with execa', async () => {
+    expect(await loadSpawner(join(bin, 'missing'))).toBeUndefined();
+    const copy = join(bin, 'braid-spawner');
+    writeFileSync(copy, readFileSync(SPAWNER));
+    chmodSync(copy, 0o644); // e.g. copied without its mode
+    expect(await loadSpawner(copy)).toBeUndefined();
+    chmodSync(copy, 0o755);
+    const s = (await loadSpawner(copy))!;
+    spawners.push(s);
+    expect(await makePluginExec(s.run)(req(plugin('ok', 'cat >/dev/null\necho "{}"')))).toEqual({});
+  });
+
   it('reports each run\'s CPU, from wait4, including what the plugin waited for', async () => {
     const s = await newSpawner();
     const seen: RawRun[] = [];
