@@ -311,6 +311,13 @@ function daemonCpu(pid: number): { self: number; children: number; detail?: stri
   return total;
 }
 
+/** Jiffies of all cores from /proc/stat: busy (not idle or waiting for I/O) and total. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
 /** The runtime's CPU (this process and its spawner) and its delegates' (their waited-for children). */
 function runtimeCpu(): { self: number; children: number } {
   const total = processCpu();
@@ -352,6 +359,8 @@ interface Measured {
   apiAdd: number;
   apiDel: number;
   rssMiB?: number;
+  /** Share of all cores' time that was busy while this mode's ADDs ran (the machine, not just braid). */
+  busy?: number;
   /** Daemon modes: the daemon's own CPU and its delegates' per pod ADD (ms). */
   daemonCpu?: { self: number; children: number };
   leaks: string[];
@@ -413,7 +422,9 @@ function mergeRuns(rs: Measured[]): Measured {
   const floors = rs.map((m) => m.floor).filter((f): f is FloorProfile => !!f);
   const rss = rs.map((m) => m.rssMiB).filter((x): x is number => x !== undefined);
   const dcpu = rs.map((m) => m.daemonCpu).filter((x): x is NonNullable<Measured['daemonCpu']> => !!x);
+  const busy = rs.map((m) => m.busy).filter((x): x is number => x !== undefined);
   return {
+    ...(busy.length ? { busy: busy.reduce((a, b) => a + b, 0) / busy.length } : {}),
     add: rs.flatMap((m) => m.add),
     del: rs.flatMap((m) => m.del),
     apiAdd: avg((m) => m.apiAdd),
@@ -491,8 +502,11 @@ async function measure(
   const cpu0 = runtimeCpu();
   const daemonPid = (running?.child ?? daemon)?.pid;
   const dcpu0 = daemonPid ? daemonCpu(daemonPid) : undefined;
+  const m0 = machineCpu();
   await timeEach('ADD', (rt) => (mode.kind === 'floor' ? (mode.parallel ? floorParallelAdd : floorAdd)(engine, lists, rt) : engine.addList(list, rt)), out.add);
   delete process.env.BRAID_TRACE;
+  const m1 = machineCpu();
+  out.busy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
   if (dcpu0 && daemonPid) {
     const dcpu1 = daemonCpu(daemonPid);
     if (process.env.BENCH_DEBUG) console.error(`  cpu ${mode.name}: ${JSON.stringify({ dcpu0, dcpu1 })}`);
@@ -686,12 +700,13 @@ async function main() {
   const fDel = median(floor.del);
   table(
     `4 networks per pod, ${PODS} pods, sequential pod starts`,
-    ['mode', 'ADD med ms', 'ADD p90', 'ADD /floor', 'DEL med ms', 'DEL p90', 'DEL /floor', 'API req/ADD', 'API req/DEL', 'daemon peak RSS MiB', 'failures', 'leaks'],
+    ['mode', 'ADD med ms', 'ADD p90', 'ADD /floor', 'cores busy during ADDs', 'DEL med ms', 'DEL p90', 'DEL /floor', 'API req/ADD', 'API req/DEL', 'daemon peak RSS MiB', 'failures', 'leaks'],
     results.map(([m, r]) => [
       m.name,
       ms(median(r.add)),
       ms(p90(r.add)),
       ratio(median(r.add), fAdd),
+      r.busy !== undefined ? `${(r.busy * 100).toFixed(0)} %` : '-',
       ms(median(r.del)),
       ms(p90(r.del)),
       ratio(median(r.del), fDel),
