@@ -2,6 +2,7 @@
 // otherwise it is an operator CLI. Subcommands load lazily so a CNI call pays for nothing else.
 import { runCniEdge } from './cni-edge.js';
 import { flushTrace } from '../trace.js';
+import { runExitHooks } from '../exit-hooks.js';
 
 type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === undefined && process.env.CNI_COMMAND) {
     // The answer is written and logs are synchronous: exit now rather than tear down the heap.
     const code = await runCniEdge(process.env);
+    await runExitHooks();
     flushTrace();
     process.exit(code);
   }
@@ -49,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`braid: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
     return 2;
   }
-  return (await entry.load())(rest);
+  const code = await (await entry.load())(rest);
+  await runExitHooks();
+  return code;
 }
 
 declare const BRAID_VERSION: string;

@@ -3,6 +3,7 @@
 import { CniError, Code } from '../cni/errors.js';
 import type { Verb } from '../cni/env.js';
 import { log } from '../log.js';
+import { beforeExit } from '../exit-hooks.js';
 import { mark } from '../trace.js';
 import { loadSpawner, spawnerBeside, type Spawner } from './spawner.js';
 
@@ -177,8 +178,21 @@ let chosen: Promise<{ exec: PluginExec; spawner?: Spawner }> | undefined;
 function defaultExec(): Promise<{ exec: PluginExec; spawner?: Spawner }> {
   return (chosen ??= (async () => {
     const spawner = process.env.BRAID_SPAWNER === '0' ? undefined : await loadSpawner(spawnerBeside());
+    if (spawner) beforeExit(() => releaseSpawner(spawner));
     return spawner ? { exec: makePluginExec(spawner.run), spawner } : { exec: execaExec };
   })());
 }
 
 export const execPlugin: PluginExec = async (req) => (await defaultExec()).exec(req);
+
+/**
+ * Stops a spawner this process started and waits for it (well under a millisecond when idle),
+ * so braid leaves no process behind for init to reap. Bounded, so a plugin still running after
+ * a timeout kill cannot hold braid's exit.
+ */
+async function releaseSpawner(spawner: Spawner): Promise<void> {
+  if (!spawner.pid) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([spawner.close(), new Promise((r) => (timer = setTimeout(r, 1000).unref()))]);
+  clearTimeout(timer);
+}

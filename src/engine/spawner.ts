@@ -72,6 +72,9 @@ export class Spawner {
 
   /** Ends the spawner's input: it answers what is running, then exits. */
   async close(): Promise<void> {
+    // Referenced again: an idle spawner is unref'd, and then nothing would keep this process's
+    // loop alive until the spawner's exit is seen and reaped.
+    this.proc?.hold(true);
     this.proc?.stdin.end();
     await this.closing;
   }
