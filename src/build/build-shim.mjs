@@ -2,8 +2,8 @@
 // dist/braid-shim: the C shim when `cc` exists (static when libc.a is there, so the binary a
 // DaemonSet copies onto a host does not depend on the host's libc), else the Node.js shim.
 // dist/braid-shim-node: always the Node.js shim, so tests can run both.
-// dist/braid-spawner: the daemon's delegate starter (C, only with `cc`; without it the daemon
-// forks delegates itself with execa).
+// dist/braid-spawner: what braid (daemon and one-shot) starts its delegates through (C, only
+// with `cc`; without it braid forks delegates itself with execa).
 // BRAID_NO_CC=1 builds as if there were no compiler. Files are renamed into place, so a test
 // running a shim never sees a half-written one.
 import { build } from 'esbuild';
@@ -40,7 +40,7 @@ if (hasCc) {
 } else {
   copyFileSync(tmp('dist/braid-shim-node'), tmp('dist/braid-shim'));
   rmSync('dist/braid-spawner', { force: true });
-  console.log('dist/braid-shim: Node.js fallback (no C compiler); no braid-spawner (the daemon forks delegates itself)');
+  console.log('dist/braid-shim: Node.js fallback (no C compiler); no braid-spawner (braid forks delegates itself)');
 }
 publish('dist/braid-shim-node');
 publish('dist/braid-shim');

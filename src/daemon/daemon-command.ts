@@ -151,7 +151,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   const metrics = new DaemonMetrics();
   const delegates = new Semaphore(o.maxDelegates);
-  const spawner = o.spawner ? await loadSpawner(spawnerBeside()) : undefined;
+  const spawner = o.spawner ? loadSpawner(spawnerBeside()) : undefined;
   const exec = limitExec(metrics.timeExec(spawner ? makePluginExec(spawner.run, metrics.observeRun) : execaExec), delegates);
   let cache: InformerCache | undefined;
   try {

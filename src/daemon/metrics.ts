@@ -130,12 +130,12 @@ export class DaemonMetrics {
     this.cniDuration.observe({ verb: v }, seconds);
   }
 
-  /** A PluginExec that records each delegate's run time by plugin type. */
   /** makePluginExec's observer: CPU per plugin run, where the runner measured it. */
   readonly observeRun = (req: ExecRequest, r: RawRun): void => {
     if (r.cpuMs !== undefined) this.delegateCpu.inc({ plugin: basename(req.pluginPath), command: req.command }, r.cpuMs / 1000);
   };
 
+  /** A PluginExec that records each delegate's run time by plugin type. */
   timeExec(exec: PluginExec): PluginExec {
     return async (req) => {
       const labels = { plugin: basename(req.pluginPath), command: req.command };

@@ -67,15 +67,15 @@ function killGroup(pid: number | undefined): void {
 }
 
 /**
- * Readies the default exec ahead of the first delegate (execa's ~4 ms of module set-up, the
- * spawner's start) so that it overlaps an ADD's wait for the API. A macrotask: as a microtask
+ * Readies the default exec ahead of the first delegate (the spawner's start, or execa's ~4 ms
+ * of module set-up without one) so that it overlaps an ADD's wait for the API. A macrotask: as a microtask
  * it would run before the API request is sent.
  */
 export function preloadExec(): void {
   setImmediate(() => void defaultExec().then((d) => d.spawner?.warm(), () => undefined));
 }
 
-/** One run of a plugin binary, however it was started (execa here, braid-spawner in the daemon). */
+/** One run of a plugin binary, however it was started (execa, or braid-spawner). */
 export interface RawRun {
   stdout: string;
   stderr: string;
@@ -177,7 +177,7 @@ let chosen: Promise<{ exec: PluginExec; spawner?: Spawner }> | undefined;
  */
 function defaultExec(): Promise<{ exec: PluginExec; spawner?: Spawner }> {
   return (chosen ??= (async () => {
-    const spawner = process.env.BRAID_SPAWNER === '0' ? undefined : await loadSpawner(spawnerBeside());
+    const spawner = process.env.BRAID_SPAWNER === '0' ? undefined : loadSpawner(spawnerBeside());
     if (spawner) beforeExit(() => releaseSpawner(spawner));
     return spawner ? { exec: makePluginExec(spawner.run), spawner } : { exec: execaExec };
   })());

@@ -154,7 +154,7 @@ export function spawnerBeside(script = process.argv[1] ?? ''): string {
  * A spawner for `binary`, ready to run plugins; undefined (braid then forks with execa itself)
  * when there is no executable binary, as on a node built without a C compiler.
  */
-export async function loadSpawner(binary: string): Promise<Spawner | undefined> {
+export function loadSpawner(binary: string): Spawner | undefined {
   try {
     accessSync(binary, fsConstants.X_OK);
   } catch {

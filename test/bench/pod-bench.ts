@@ -37,7 +37,7 @@ const children: ChildProcess[] = [];
 // process does (~2 ms more per plugin), which would inflate the floor. So by default the bench
 // runtime execs through braid-spawner, for the floor and for braid alike; it also gives each
 // plugin's CPU (wait4). BENCH_RUNTIME_EXEC=execa forks from this process instead.
-const runtimeSpawner = process.env.BENCH_RUNTIME_EXEC === 'execa' ? undefined : await loadSpawner(join(REPO, 'dist/braid-spawner'));
+const runtimeSpawner = process.env.BENCH_RUNTIME_EXEC === 'execa' ? undefined : loadSpawner(join(REPO, 'dist/braid-spawner'));
 const cpuOfRun = new WeakMap<ExecRequest, number>();
 const runtimeExec: PluginExec = runtimeSpawner ? makePluginExec(runtimeSpawner.run, (req, r) => r.cpuMs !== undefined && cpuOfRun.set(req, r.cpuMs)) : execaExec;
 const namespaces: string[] = [];
@@ -233,9 +233,12 @@ function runtimeConf(mode: Mode, pod: Pod, i: number, round: string): RuntimeCon
 }
 
 /** Floor: the same chains run directly by the runtime, one after another. */
+/** Attachment k of a pod as the runtime calls it: eth0 with the pod's capabilities, then net1, net2 ... */
+const attachmentRt = (rt: RuntimeConf, k: number): RuntimeConf => ({ ...rt, ifname: k === 0 ? 'eth0' : `net${k}`, capabilityArgs: k === 0 ? rt.capabilityArgs : {} });
+
 async function floorAdd(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
   for (const [k, list] of lists.entries()) {
-    await engine.addList(list, { ...rt, ifname: k === 0 ? 'eth0' : `net${k}`, capabilityArgs: k === 0 ? rt.capabilityArgs : {} });
+    await engine.addList(list, attachmentRt(rt, k));
   }
 }
 /**
@@ -247,14 +250,14 @@ async function floorParallelAdd(engine: Engine, lists: NetConfList[], rt: Runtim
   const end = podSideEnd({ list: lists[0]! });
   const secondaries: Array<Promise<unknown>> = [];
   const start = () => {
-    for (const [k, list] of lists.entries()) if (k > 0) secondaries.push(engine.addList(list, { ...rt, ifname: `net${k}`, capabilityArgs: {} }));
+    for (const [k, list] of lists.entries()) if (k > 0) secondaries.push(engine.addList(list, attachmentRt(rt, k)));
   };
-  await engine.addList(lists[0]!, { ...rt, ifname: 'eth0' }, (i) => i === end && start());
+  await engine.addList(lists[0]!, attachmentRt(rt, 0), (i) => i === end && start());
   await Promise.all(secondaries);
 }
 async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
   for (const [k, list] of [...lists.entries()].reverse()) {
-    await engine.delList(list, { ...rt, ifname: k === 0 ? 'eth0' : `net${k}`, capabilityArgs: k === 0 ? rt.capabilityArgs : {} });
+    await engine.delList(list, attachmentRt(rt, k));
   }
 }
 
@@ -293,15 +296,13 @@ function processCpu(pid: number | 'self' = 'self'): { self: number; children: nu
  * The daemon's CPU and its delegates': the daemon process plus its braid-spawner (which forks
  * the delegates and waits for them, so their CPU shows as the spawner's children).
  */
-function daemonCpu(pid: number): { self: number; children: number; detail?: string[] } {
-  const total: { self: number; children: number; detail?: string[] } = processCpu(pid);
-  if (process.env.BENCH_DEBUG) total.detail = [readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 15).join(' ')];
+function daemonCpu(pid: number): { self: number; children: number } {
+  const total = processCpu(pid);
   for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       if (Number(stat.split(') ')[1]!.split(' ')[1]) !== pid) continue;
       const c = processCpu(Number(d));
-      total.detail?.push(stat.split(') ')[1]!.split(' ').slice(11, 15).join(' '));
       total.self += c.self;
       total.children += c.children;
     } catch {
@@ -509,7 +510,6 @@ async function measure(
   out.busy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
   if (dcpu0 && daemonPid) {
     const dcpu1 = daemonCpu(daemonPid);
-    if (process.env.BENCH_DEBUG) console.error(`  cpu ${mode.name}: ${JSON.stringify({ dcpu0, dcpu1 })}`);
     out.daemonCpu = { self: ((dcpu1.self - dcpu0.self) * 1000) / pods.length, children: ((dcpu1.children - dcpu0.children) * 1000) / pods.length };
   }
   if (mode.kind === 'floor' && !mode.parallel) {

@@ -30,8 +30,9 @@ async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
     wanted.isSystemPod ? Promise.resolve([]) : resolveDefaultNetworks(rctx),
     Promise.all(wanted.selections.map(async (s) => ({ selection: s, network: await resolveSelection(rctx, s.namespace, s.name) }))),
   ]);
-  // Readying the plugin runner (execa, the spawner) is ~5 ms of work on this thread: done while
-  // the NAD requests are out, not earlier, where it would hold up the pod's answer.
+  // Readying the plugin runner (starting the spawner, or loading execa) is milliseconds of work
+  // on this thread: done while the NAD requests are out, not earlier, where it would hold up
+  // the pod's answer.
   ctx.engine.warm();
   const [cluster, defaults, selections] = await resolving;
   return planAttachments({
