@@ -116,12 +116,16 @@ export class Engine {
   /**
    * DEL: reverse order, cached result as prevResult (>= 0.4.0). Every plugin is tried even
    * when one fails, so one broken delegate can't leak the others' state; errors are joined.
+   * `beforePlugin(i)` is awaited before plugin i's DEL (braid's parallel mode holds the cluster
+   * interface's plugins back until the other networks are gone).
    */
-  async delList(list: NetConfList, rt: RuntimeConf): Promise<void> {
+  async delList(list: NetConfList, rt: RuntimeConf, beforePlugin?: (index: number) => Promise<unknown> | undefined): Promise<void> {
     const cached = compareVersions(list.cniVersion, '0.4.0') >= 0 ? this.cachedResult(list, rt) : undefined;
     const prev = cached ? toVersion(cached, list.cniVersion) : undefined;
     const errors: CniError[] = [];
-    for (const plugin of [...list.plugins].reverse()) {
+    for (let index = list.plugins.length - 1; index >= 0; index--) {
+      const plugin = list.plugins[index]!;
+      await beforePlugin?.(index);
       const conf = buildPluginConfig(plugin, list.name, list.cniVersion, rt.capabilityArgs, prev);
       try {
         await this.invoke('DEL', plugin, conf, rt);

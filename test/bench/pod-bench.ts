@@ -13,7 +13,7 @@ import { parseConfList, type NetConfList } from '../../src/cni/config.js';
 import { Engine, type RuntimeConf } from '../../src/engine/engine.js';
 import { execaExec, makePluginExec, type ExecRequest, type PluginExec } from '../../src/engine/exec-plugin.js';
 import { loadSpawner } from '../../src/engine/spawner.js';
-import { podSideEnd } from '../../src/meta/verbs/add.js';
+import { podSideEnd } from '../../src/meta/plan.js';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
 import { bandwidthIfbName } from '../helpers/netns.js';
 
@@ -259,6 +259,14 @@ async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
   for (const [k, list] of [...lists.entries()].reverse()) {
     await engine.delList(list, attachmentRt(rt, k));
   }
+}
+/** Its mirror, as braid's parallel DEL runs it: the secondaries alongside the cluster's host-side tail, then its pod-side plugins. */
+async function floorParallelDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
+  const end = podSideEnd({ list: lists[0]! });
+  const secondaries = Promise.allSettled(lists.slice(1).map((list, j) => engine.delList(list, attachmentRt(rt, j + 1))));
+  await engine.delList(lists[0]!, attachmentRt(rt, 0), (i) => (i <= end ? secondaries : undefined));
+  const failed = (await secondaries).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function leaks(pods: Pod[], containerIds: string[]): string[] {
@@ -551,7 +559,7 @@ async function measure(
   out.apiAdd = podRequests(api) / pods.length;
   if (process.env.BENCH_DEBUG) for (const r of api.requests) console.error(`  api: ${JSON.stringify(r)}`);
   api.reset();
-  await timeEach('DEL', (rt) => (mode.kind === 'floor' ? floorDel(engine, lists, rt) : engine.delList(list, rt)), out.del);
+  await timeEach('DEL', (rt) => (mode.kind === 'floor' ? (mode.parallel ? floorParallelDel : floorDel)(engine, lists, rt) : engine.delList(list, rt)), out.del);
   out.apiDel = podRequests(api) / pods.length;
   if (daemon?.pid) out.rssMiB = rssOf(daemon.pid).hwm;
   if (daemon) await stopDaemon(daemon);

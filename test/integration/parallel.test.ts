@@ -2,9 +2,9 @@
 // the pod: after the cluster chain's last plugin that may change the pod, while its trailing
 // host-side plugins (portmap, bandwidth, firewall) still run. The order is read off the fake
 // plugin's begin/end log; the cluster's host-side plugin is the fake installed as `firewall`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { podSideEnd } from '../../src/meta/verbs/add.js';
+import { podSideEnd } from '../../src/meta/plan.js';
 import { parseConfList } from '../../src/cni/config.js';
 import { useApiWorld } from '../helpers/api-world.js';
 import { ifaceIn } from '../helpers/netns.js';
@@ -79,5 +79,65 @@ it('parallel: a cluster pod-side failure starts no secondary at all', async () =
   const add = await s.call('ADD', { env: { FAKE_PLUGIN_LOG: log } });
   expect(add.json.code).toBe(7);
   expect(events(log, s.containerId).filter((l) => /^(begin )?ADD net/.test(l))).toEqual([]);
+  expect(s.leftovers()).toEqual(CLEAN);
+});
+
+/** Wait until `line` is in the fake plugin's log for this container. */
+async function until(file: string, containerId: string, line: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(existsSync(file) && events(file, containerId).includes(line))) {
+    if (Date.now() > deadline) throw new Error(`no "${line}" in ${JSON.stringify(events(file, containerId))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+it.each([
+  [true, 'alongside'],
+  [false, 'before'],
+])('parallel %s: DEL of the secondaries runs %s the cluster host-side plugin DEL', async (parallel) => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel, clusterHostSide: { del: 'sleep:1500' }, fault: { at: 1, modes: { del: 'sleep:300' } } });
+  expect((await s.call('ADD')).status).toBe(0);
+  const log = t.world.dir('fake.log');
+  const del = await s.call('DEL', { env: { FAKE_PLUGIN_LOG: log } });
+  expect(del.status, del.stdout).toBe(0);
+  const ev = events(log, s.containerId);
+  if (parallel) {
+    // net1's DEL began and ended while the cluster's host-side plugin was still in its DEL.
+    expect(ev.indexOf('end DEL net1')).toBeLessThan(ev.indexOf('end DEL eth0'));
+    expect(ev.indexOf('begin DEL eth0')).toBeLessThan(ev.indexOf('end DEL net1'));
+  } else {
+    expect(ev.indexOf('end DEL net1')).toBeLessThan(ev.indexOf('begin DEL eth0'));
+  }
+  expect(s.leftovers()).toEqual(CLEAN);
+});
+
+it('parallel DEL: the cluster interface stays in the pod until every other network is gone', async () => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel: true, fault: { at: 1, modes: { del: 'sleep:1500' } } });
+  expect((await s.call('ADD')).status).toBe(0);
+  const log = t.world.dir('fake.log');
+  const del = s.call('DEL', { env: { FAKE_PLUGIN_LOG: log } });
+  await until(log, s.containerId, 'begin DEL net1');
+  // net2 and net3 go at once; eth0 waits for net1, whose DEL is still sleeping.
+  const deadline = Date.now() + 5000;
+  while ((ifaceIn(s.ns.name, 'net2') || ifaceIn(s.ns.name, 'net3')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(ifaceIn(s.ns.name, 'net2')).toBeUndefined();
+  expect(ifaceIn(s.ns.name, 'net3')).toBeUndefined();
+  expect(events(log, s.containerId)).not.toContain('end DEL net1');
+  expect(ifaceIn(s.ns.name, 'eth0')).toBeDefined();
+  expect(ifaceIn(s.ns.name, 'net1')).toBeDefined();
+  expect((await del).status).toBe(0);
+  for (const ifname of ['eth0', 'net1']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
+  expect(s.leftovers()).toEqual(CLEAN);
+});
+
+it('parallel DEL: one secondary failing still tears down the rest, names the network, and the retry finishes', async () => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel: true, fault: { at: 2, modes: { del: 'once:error:11' } } });
+  expect((await s.call('ADD')).status).toBe(0);
+  const first = await s.call('DEL');
+  expect(first.status).not.toBe(0);
+  expect(first.json).toMatchObject({ code: 11, msg: expect.stringContaining(`DEL of ${s.networks[2]!.split('/').pop()} (net2)`) });
+  // Everything but net2's chain went; the plan stays for the runtime's retry.
+  for (const ifname of ['eth0', 'net1', 'net3']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
+  expect((await s.call('DEL')).status).toBe(0);
   expect(s.leftovers()).toEqual(CLEAN);
 });

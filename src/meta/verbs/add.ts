@@ -9,7 +9,7 @@ import { runtimeFor, type MetaContext } from '../context.js';
 import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
 import { podNetworks } from '../pod-networks.js';
-import { planAttachments, type Attachment } from '../plan.js';
+import { planAttachments, podSideEnd, type Attachment } from '../plan.js';
 import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
 import { waitForReadiness } from '../readiness.js';
 import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
@@ -78,19 +78,6 @@ async function runAttachment(ctx: MetaContext, a: Attachment, afterPlugin?: (ind
   }
 }
 
-// Meta plugins that only change the host (iptables DNAT, host-side tc and ifb, host firewall
-// rules) and only read the pod's namespace. Once every other plugin of the cluster chain has
-// run, the cluster interface is up in the pod and these need not hold the secondaries back.
-const HOST_SIDE_PLUGINS = new Set(['portmap', 'bandwidth', 'firewall']);
-
-/** Index of the cluster chain's last plugin that may change the pod; the rest is host-side. */
-export function podSideEnd(a: Pick<Attachment, 'list'>): number {
-  const plugins = a.list.plugins;
-  let end = plugins.length - 1;
-  while (end > 0 && HOST_SIDE_PLUGINS.has(String(plugins[end]!.type))) end--;
-  return end;
-}
-
 /**
  * Cluster network first; then the rest in order, or, with `parallel`, all at once as soon as
  * the cluster interface is up in the pod (its trailing host-side plugins run alongside).
@@ -154,7 +141,11 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
     await applyDefaultRoute(ctx.env.netns, results);
   } catch (e) {
     const failure = toCniError(e);
-    const leftovers = await rollback(ctx, attempted.map((a) => ({ list: a.list, ifname: a.ifname, capabilityArgs: a.capabilityArgs })));
+    const leftovers = await rollback(
+      ctx,
+      attempted.map((a) => ({ list: a.list, ifname: a.ifname, capabilityArgs: a.capabilityArgs })),
+      ctx.config.parallel === true,
+    );
     if (leftovers.length === 0) removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
     else log().error({ errors: leftovers.map((l) => l.message) }, 'rollback incomplete; the plan is kept for the runtime DEL');
     throw failure;

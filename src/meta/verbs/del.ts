@@ -8,6 +8,7 @@ import { joinErrors } from '../../engine/engine.js';
 import { configBytes, listRecords } from '../../engine/result-cache.js';
 import { log } from '../../log.js';
 import { runtimeFor, type MetaContext } from '../context.js';
+import { podSideEnd } from '../plan.js';
 import { plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
 
@@ -17,22 +18,44 @@ export interface Teardown {
   capabilityArgs: Record<string, unknown>;
 }
 
-/** DEL each attachment, last first; returns the failures (empty when all went). */
-export async function rollback(ctx: MetaContext, items: Teardown[]): Promise<CniError[]> {
-  const errors: CniError[] = [];
-  for (const t of [...items].reverse()) {
+/**
+ * DEL each attachment, last first; returns the failures (empty when all went), in plan order.
+ * With `parallel` (the first item being the cluster network), the mirror of the parallel ADD:
+ * every other attachment at once, alongside the cluster chain's host-side tail, and the
+ * cluster's pod-side plugins once they are all gone.
+ */
+export async function rollback(ctx: MetaContext, items: Teardown[], parallel = false): Promise<CniError[]> {
+  const errors: Array<CniError | undefined> = [];
+  const one = async (k: number, beforePlugin?: (index: number) => Promise<unknown> | undefined) => {
+    const t = items[k]!;
     try {
-      await ctx.engine.delList(t.list, runtimeFor(ctx, t));
+      await ctx.engine.delList(t.list, runtimeFor(ctx, t), beforePlugin);
     } catch (e) {
-      errors.push(toCniError(e).withContext(`DEL of ${t.list.name} (${t.ifname})`));
+      errors[k] = toCniError(e).withContext(`DEL of ${t.list.name} (${t.ifname})`);
     }
+  };
+  if (!parallel || items.length < 2) {
+    for (let k = items.length - 1; k >= 0; k--) await one(k);
+  } else {
+    // `one` never rejects, so the cluster's DEL can wait on the others without a stray rejection.
+    const others = Promise.all(items.slice(1).map((_, j) => one(j + 1)));
+    const end = podSideEnd(items[0]!);
+    await one(0, (index) => (index <= end ? others : undefined));
+    await others;
   }
-  return errors;
+  return errors.filter((e): e is CniError => e !== undefined);
 }
 
 /** Every attachment of a recorded plan, as DEL tears it down. */
 export const teardownsOf = (plan: PlanRecord): Teardown[] =>
   plan.attachments.map((a) => ({ list: plannedList(a), ifname: a.ifname, capabilityArgs: a.capabilityArgs }));
+
+/**
+ * A plan is torn down in parallel when braid runs in parallel now and the plan starts with its
+ * cluster network (plans always do; a record from elsewhere gets the careful order).
+ */
+export const parallelTeardown = (ctx: MetaContext, plan: PlanRecord): boolean =>
+  ctx.config.parallel === true && plan.attachments[0]?.isCluster === true;
 
 /** The cluster network from local config only: DEL must not call the API. */
 async function clusterFromConfig(ctx: MetaContext): Promise<Teardown[]> {
@@ -64,15 +87,17 @@ function cachedAttachments(ctx: MetaContext): Teardown[] {
 export async function del(ctx: MetaContext): Promise<undefined> {
   const read = readPlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   let items: Teardown[];
+  let parallel = false;
   if (read.state === 'ok') {
     items = teardownsOf(read.plan);
+    parallel = parallelTeardown(ctx, read.plan);
   } else {
     if (read.state === 'corrupt') log().error({ reason: read.reason }, 'plan record is corrupt; tearing down what the result cache knows');
     const cached = cachedAttachments(ctx);
     const cluster = (await clusterFromConfig(ctx)).filter((c) => !cached.some((x) => x.ifname === c.ifname));
     items = [...cluster, ...cached];
   }
-  const errors = await rollback(ctx, items);
+  const errors = await rollback(ctx, items, parallel);
   if (errors.length) throw joinErrors(errors);
   removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   return undefined;

@@ -6,7 +6,7 @@ import { joinErrors, type GcAttachment } from '../../engine/engine.js';
 import { log } from '../../log.js';
 import type { MetaContext } from '../context.js';
 import { listPlans, plannedList, removePlan, type PlanRecord } from '../plan-record.js';
-import { rollback, teardownsOf } from './del.js';
+import { rollback, teardownsOf, parallelTeardown } from './del.js';
 
 export function validAttachments(raw: unknown): GcAttachment[] {
   if (raw === undefined) return [];
@@ -32,7 +32,7 @@ export async function gc(ctx: MetaContext, stdinConfig: Record<string, unknown>)
       continue;
     }
     const podCtx = { ...ctx, env: { ...ctx.env, containerId: p.containerId, netns: p.netns, ifname: p.ifname, args: p.cniArgs } };
-    const failures = await rollback(podCtx, teardownsOf(p));
+    const failures = await rollback(podCtx, teardownsOf(p), parallelTeardown(podCtx, p));
     if (failures.length) errors.push(...failures);
     else removePlan(ctx.config.cniDir, p.containerId, p.ifname);
   }
