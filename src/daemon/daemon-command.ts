@@ -5,7 +5,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { execaExec, makePluginExec } from '../engine/exec-plugin.js';
+import { execaExec, freezePluginEnv, makePluginExec } from '../engine/exec-plugin.js';
 import { loadSpawner, spawnerBeside } from '../engine/spawner.js';
 import { configureLogger, log } from '../log.js';
 import { CniEndpoint } from './cni-endpoint.js';
@@ -151,6 +151,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   const metrics = new DaemonMetrics();
   const delegates = new Semaphore(o.maxDelegates);
+  freezePluginEnv(); // the daemon's environment is fixed from here on
   const spawner = o.spawner ? loadSpawner(spawnerBeside()) : undefined;
   const exec = limitExec(metrics.timeExec(spawner ? makePluginExec(spawner.run, metrics.observeRun) : execaExec), delegates);
   let cache: InformerCache | undefined;

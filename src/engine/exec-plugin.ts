@@ -26,9 +26,25 @@ const TEXT_BUSY_DELAY_MS = 1000;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const MAX_OUTPUT = 16 * 1024 * 1024;
 
-function pluginEnv(req: ExecRequest): NodeJS.ProcessEnv {
+/** The environment every plugin inherits: braid's own, minus any CNI_ variable. */
+function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('CNI_')) delete env[k];
+  return env;
+}
+
+let frozenEnv: NodeJS.ProcessEnv | undefined;
+/**
+ * For a process whose environment no longer changes (the daemon, a CNI call): plugins inherit a
+ * copy taken now. Copying process.env (a getter per variable) cost ~0.1 ms per plugin run, a
+ * noticeable share of the daemon's own CPU per pod.
+ */
+export function freezePluginEnv(): void {
+  frozenEnv = baseEnv();
+}
+
+function pluginEnv(req: ExecRequest): NodeJS.ProcessEnv {
+  const env = frozenEnv ? { ...frozenEnv } : baseEnv();
   env.CNI_COMMAND = req.command;
   env.CNI_PATH = req.path.join(':');
   if (req.containerId) env.CNI_CONTAINERID = req.containerId;

@@ -172,15 +172,25 @@ function frame(id: number, op: string, parts: Buffer[]): Buffer {
   return Buffer.concat([head, ...parts]);
 }
 
-function str(s: string): Buffer[] {
-  const b = Buffer.from(s, 'utf8');
-  const n = Buffer.alloc(4);
-  n.writeUInt32LE(b.length, 0);
-  return [n, b];
-}
-
+/** A run request, written into one buffer: it is built for every plugin run. */
 function encodeRun(id: number, path: string, env: string[], stdin: string): Buffer {
-  const count = Buffer.alloc(4);
-  count.writeUInt32LE(env.length, 0);
-  return frame(id, 'R', [...str(path), count, ...env.flatMap(str), ...str(stdin)]);
+  const strings = [path, ...env, stdin];
+  let size = 4 + 4 + 1 + 4; // frame length, id, op, env count
+  for (const s of strings) size += 4 + Buffer.byteLength(s);
+  const b = Buffer.allocUnsafe(size);
+  b.writeUInt32LE(size - 4, 0);
+  b.writeUInt32LE(id, 4);
+  b[8] = 0x52; // 'R'
+  let off = 9;
+  const put = (s: string) => {
+    const n = b.write(s, off + 4, 'utf8');
+    b.writeUInt32LE(n, off);
+    off += 4 + n;
+  };
+  put(path);
+  b.writeUInt32LE(env.length, off);
+  off += 4;
+  for (const s of env) put(s);
+  put(stdin);
+  return b;
 }

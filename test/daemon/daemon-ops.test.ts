@@ -82,6 +82,24 @@ describe('socket, health and metrics', () => {
     expect(d.stdout).toBe(''); // stdout is never used
   });
 
+  it("delegates get the daemon's environment without its CNI_ variables, and the request's CNI_ values", async () => {
+    const dump = join(dir, 'env.txt');
+    const plugin = join(dir, 'bin/envdump');
+    writeFileSync(plugin, `#!/bin/sh\ncat >/dev/null\nenv > '${dump}'\necho '{"cniVersion":"1.0.0","interfaces":[],"ips":[]}'\n`, { mode: 0o755 });
+    const file = join(dir, 'envdump.conflist');
+    writeFileSync(file, JSON.stringify({ cniVersion: '1.0.0', name: 'envdump', plugins: [{ type: 'envdump' }] }));
+    const socket = join(dir, 'env.sock');
+    await DaemonProcess.start({ config: writeConfig({ clusterNetwork: file }), socket, env: { BRAID_TEST_MARK: 'kept', CNI_IFNAME: 'stale0', CNI_ARGS: 'stale=1' } });
+    const r = await callShim(SHIM_C, { command: 'ADD', containerId: 'envc', netns: '/var/run/netns/unused', ifname: 'net7', config: shimEntry(socket) });
+    expect(r.status, r.stdout).toBe(0);
+    const env = readFileSync(dump, 'utf8').split('\n');
+    expect(env).toContain('BRAID_TEST_MARK=kept');
+    expect(env).toContain('CNI_COMMAND=ADD');
+    expect(env).toContain('CNI_CONTAINERID=envc');
+    expect(env).toContain('CNI_IFNAME=net7');
+    expect(env.filter((l) => l.includes('stale'))).toEqual([]);
+  });
+
   it('is not ready until the informers have listed, retrying while the API server is down', async () => {
     await t.api.stop();
     try {
