@@ -84,7 +84,7 @@ const clusterList = {
   cniVersion: '1.0.0',
   name: `${TAG}-cluster`,
   plugins: [
-    { type: 'bridge', bridge: `${TAG}c0`, isGateway: true, ipMasq: true, ipam: hostLocal(0, true) },
+    { type: 'bridge', bridge: `${TAG}c0`, isGateway: true, ipMasq: process.env.BENCH_IPMASQ !== '0', ipam: hostLocal(0, true) },
     { type: 'portmap', capabilities: { portMappings: true } },
   ],
 };
