@@ -252,7 +252,9 @@ async function floorParallelAdd(engine: Engine, lists: NetConfList[], rt: Runtim
   const start = () => {
     for (const [k, list] of lists.entries()) if (k > 0) secondaries.push(engine.addList(list, attachmentRt(rt, k)));
   };
-  await engine.addList(lists[0]!, attachmentRt(rt, 0), (i) => i === end && start());
+  // As braid orders it: the cluster's host-side tail (the critical path) is started first.
+  const tail = end < lists[0]!.plugins.length - 1;
+  await engine.addList(lists[0]!, attachmentRt(rt, 0), (i) => i === end && (tail ? setImmediate(start) : start()));
   await Promise.all(secondaries);
 }
 async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {

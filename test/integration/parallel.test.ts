@@ -141,3 +141,15 @@ it('parallel DEL: one secondary failing still tears down the rest, names the net
   expect((await s.call('DEL')).status).toBe(0);
   expect(s.leftovers()).toEqual(CLEAN);
 });
+
+it('parallel: the cluster host-side tail, the critical path, is started before the secondaries', async () => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel: true, clusterHostSide: { add: 'ok' } });
+  const trace = t.world.dir('trace.jsonl');
+  expect((await s.call('ADD', { env: { BRAID_TRACE: trace } })).status).toBe(0);
+  const add = readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { command: string; marks: Array<[string, number]> }).find((x) => x.command === 'ADD')!;
+  const execs = add.marks.map(([m]) => m).filter((m) => m.startsWith('exec '));
+  // bridge (cluster), then its tail, then the three secondaries' first plugins.
+  expect(execs.slice(0, 2)).toEqual(['exec bridge', 'exec firewall']);
+  expect(execs.slice(2, 5).sort()).toEqual(['exec bridge', 'exec bridge', 'exec macvlan']);
+  expect((await s.call('DEL')).status).toBe(0);
+});

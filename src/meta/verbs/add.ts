@@ -102,7 +102,17 @@ async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachme
     secondaries = Promise.allSettled(rest.map((a) => runAttachment(ctx, a)));
   };
   const end = podSideEnd(cluster!);
-  const [first] = await Promise.allSettled([runAttachment(ctx, cluster!, (i) => i === end && startSecondaries())]);
+  // With a host-side tail, the tail's next plugin is the critical path: it is sent to be
+  // started first, and the secondaries a tick later.
+  const hasTail = end < cluster!.list.plugins.length - 1;
+  let later: NodeJS.Immediate | undefined;
+  const afterPlugin = (i: number) => {
+    if (i === end) hasTail ? (later = setImmediate(startSecondaries)) : startSecondaries();
+  };
+  const [first] = await Promise.allSettled([runAttachment(ctx, cluster!, afterPlugin)]);
+  clearImmediate(later);
+  // A tail that finished within that tick still starts them; a failed cluster chain does not.
+  if (first!.status === 'fulfilled') startSecondaries();
   const settled = [first!, ...((await secondaries) ?? [])];
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
