@@ -248,14 +248,12 @@ async function floorAdd(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
  */
 async function floorParallelAdd(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
   const end = podSideEnd({ list: lists[0]! });
-  const secondaries: Array<Promise<unknown>> = [];
-  const start = () => {
-    for (const [k, list] of lists.entries()) if (k > 0) secondaries.push(engine.addList(list, attachmentRt(rt, k)));
-  };
+  let secondaries: Promise<unknown> | undefined;
+  const start = () => (secondaries ??= Promise.all(lists.slice(1).map((list, j) => engine.addList(list, attachmentRt(rt, j + 1)))));
   // As braid orders it: the cluster's host-side tail (the critical path) is started first.
   const tail = end < lists[0]!.plugins.length - 1;
   await engine.addList(lists[0]!, attachmentRt(rt, 0), (i) => i === end && (tail ? setImmediate(start) : start()));
-  await Promise.all(secondaries);
+  await start();
 }
 async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
   for (const [k, list] of [...lists.entries()].reverse()) {
