@@ -35,9 +35,10 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 let frozenEnv: NodeJS.ProcessEnv | undefined;
 /**
- * For a process whose environment no longer changes (the daemon, a CNI call): plugins inherit a
+ * For a long-lived process whose environment no longer changes (the daemon): plugins inherit a
  * copy taken now. Copying process.env (a getter per variable) cost ~0.1 ms per plugin run, a
- * noticeable share of the daemon's own CPU per pod.
+ * noticeable share of the daemon's own CPU per pod. Elsewhere (one-shot calls, tests, the
+ * benchmark, which set variables between runs) each run reads process.env afresh.
  */
 export function freezePluginEnv(): void {
   frozenEnv = baseEnv();
