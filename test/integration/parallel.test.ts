@@ -153,3 +153,17 @@ it('parallel: the cluster host-side tail, the critical path, is started before t
   expect(execs.slice(2, 5).sort()).toEqual(['exec bridge', 'exec bridge', 'exec macvlan']);
   expect((await s.call('DEL')).status).toBe(0);
 });
+
+it('parallel GC: a stale pod is torn down like a parallel DEL, leaving nothing', async () => {
+  const s = new PodScenario(t.world, t.api, base(), { parallel: true, clusterHostSide: { del: 'sleep:800' }, fault: { at: 1, modes: { del: 'sleep:200' } } });
+  expect((await s.call('ADD')).status).toBe(0);
+  const log = t.world.dir('fake.log');
+  const { callBraid } = await import('../helpers/braid-runner.js');
+  const gc = await callBraid({ command: 'GC', env: { FAKE_PLUGIN_LOG: log }, config: { ...s.config, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] } });
+  expect(gc.status, gc.stdout).toBe(0);
+  const ev = events(log, s.containerId);
+  expect(ev.indexOf('begin DEL eth0')).toBeGreaterThanOrEqual(0);
+  expect(ev.indexOf('begin DEL eth0')).toBeLessThan(ev.indexOf('end DEL net1'));
+  for (const ifname of ['eth0', 'net1', 'net2', 'net3']) expect(ifaceIn(s.ns.name, ifname)).toBeUndefined();
+  expect(s.leftovers()).toEqual(CLEAN);
+});
