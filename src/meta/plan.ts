@@ -108,16 +108,3 @@ export function planAttachments(input: PlanInput): Attachment[] {
   }
   return plan;
 }
-
-// Meta plugins that only change the host (iptables DNAT, host-side tc and ifb, host firewall
-// rules) and only read the pod's namespace. Once every other plugin of the cluster chain has
-// run, the cluster interface is up in the pod and these need not hold the secondaries back.
-const HOST_SIDE_PLUGINS = new Set(['portmap', 'bandwidth', 'firewall']);
-
-/** Index of the cluster chain's last plugin that may change the pod; the rest is host-side. */
-export function podSideEnd(a: Pick<Attachment, 'list'>): number {
-  const plugins = a.list.plugins;
-  let end = plugins.length - 1;
-  while (end > 0 && HOST_SIDE_PLUGINS.has(String(plugins[end]!.type))) end--;
-  return end;
-}

@@ -13,7 +13,7 @@ import { parseConfList, type NetConfList } from '../../src/cni/config.js';
 import { Engine, type RuntimeConf } from '../../src/engine/engine.js';
 import { execaExec, makePluginExec, type ExecRequest, type PluginExec } from '../../src/engine/exec-plugin.js';
 import { loadSpawner } from '../../src/engine/spawner.js';
-import { podSideEnd } from '../../src/meta/plan.js';
+import { parallelAdd, parallelDel, podSideEnd, settledValues } from '../../src/meta/schedule.js';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
 import { bandwidthIfbName } from '../helpers/netns.js';
 
@@ -244,16 +244,18 @@ async function floorAdd(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
 /**
  * The same delegates in braid's parallel schedule, run directly by the runtime: the cluster
  * chain, and once its pod-side plugins are done, every secondary chain alongside its host-side
- * tail. What a meta-plugin with no overhead at all would achieve on this kernel and these cores.
+ * tail (parallelAdd: the very code braid runs). What a meta-plugin with no overhead at all
+ * would achieve on this kernel and these cores.
  */
 async function floorParallelAdd(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
-  const end = podSideEnd({ list: lists[0]! });
-  let secondaries: Promise<unknown> | undefined;
-  const start = () => (secondaries ??= Promise.all(lists.slice(1).map((list, j) => engine.addList(list, attachmentRt(rt, j + 1)))));
-  // As braid orders it: the cluster's host-side tail (the critical path) is started first.
-  const tail = end < lists[0]!.plugins.length - 1;
-  await engine.addList(lists[0]!, attachmentRt(rt, 0), (i) => i === end && (tail ? setImmediate(start) : start()));
-  await start();
+  const [cluster, ...rest] = lists;
+  settledValues(
+    await parallelAdd(
+      { list: cluster! },
+      (afterPlugin) => engine.addList(cluster!, attachmentRt(rt, 0), afterPlugin),
+      () => rest.map((list, j) => engine.addList(list, attachmentRt(rt, j + 1))),
+    ),
+  );
 }
 async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
   for (const [k, list] of [...lists.entries()].reverse()) {
@@ -262,11 +264,14 @@ async function floorDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
 }
 /** Its mirror, as braid's parallel DEL runs it: the secondaries alongside the cluster's host-side tail, then its pod-side plugins. */
 async function floorParallelDel(engine: Engine, lists: NetConfList[], rt: RuntimeConf) {
-  const end = podSideEnd({ list: lists[0]! });
-  const secondaries = Promise.allSettled(lists.slice(1).map((list, j) => engine.delList(list, attachmentRt(rt, j + 1))));
-  await engine.delList(lists[0]!, attachmentRt(rt, 0), (i) => (i <= end ? secondaries : undefined));
-  const failed = (await secondaries).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const [cluster, ...rest] = lists;
+  settledValues(
+    await parallelDel(
+      { list: cluster! },
+      (beforePlugin) => engine.delList(cluster!, attachmentRt(rt, 0), beforePlugin),
+      () => rest.map((list, j) => engine.delList(list, attachmentRt(rt, j + 1))),
+    ),
+  );
 }
 
 function leaks(pods: Pod[], containerIds: string[]): string[] {

@@ -4,7 +4,7 @@
 // plugin's begin/end log; the cluster's host-side plugin is the fake installed as `firewall`.
 import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { podSideEnd } from '../../src/meta/plan.js';
+import { podSideEnd } from '../../src/meta/schedule.js';
 import { parseConfList } from '../../src/cni/config.js';
 import { useApiWorld } from '../helpers/api-world.js';
 import { ifaceIn } from '../helpers/netns.js';

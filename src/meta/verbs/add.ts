@@ -9,7 +9,8 @@ import { runtimeFor, type MetaContext } from '../context.js';
 import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
 import { podNetworks } from '../pod-networks.js';
-import { planAttachments, podSideEnd, type Attachment } from '../plan.js';
+import { planAttachments, type Attachment } from '../plan.js';
+import { parallelAdd, settledValues } from '../schedule.js';
 import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
 import { waitForReadiness } from '../readiness.js';
 import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
@@ -95,28 +96,15 @@ async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachme
     }
     return results;
   }
-  let secondaries: Promise<PromiseSettledResult<AttachmentResult>[]> | undefined;
-  const startSecondaries = () => {
-    if (secondaries) return;
-    attempted.push(...rest);
-    secondaries = Promise.allSettled(rest.map((a) => runAttachment(ctx, a)));
-  };
-  const end = podSideEnd(cluster!);
-  // With a host-side tail, the tail's next plugin is the critical path: it is sent to be
-  // started first, and the secondaries a tick later.
-  const hasTail = end < cluster!.list.plugins.length - 1;
-  let later: NodeJS.Immediate | undefined;
-  const afterPlugin = (i: number) => {
-    if (i === end) hasTail ? (later = setImmediate(startSecondaries)) : startSecondaries();
-  };
-  const [first] = await Promise.allSettled([runAttachment(ctx, cluster!, afterPlugin)]);
-  clearImmediate(later);
-  // A tail that finished within that tick still starts them; a failed cluster chain does not.
-  if (first!.status === 'fulfilled') startSecondaries();
-  const settled = [first!, ...((await secondaries) ?? [])];
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<AttachmentResult>).value);
+  const settled = await parallelAdd(
+    cluster!,
+    (afterPlugin) => runAttachment(ctx, cluster!, afterPlugin),
+    () => {
+      attempted.push(...rest);
+      return rest.map((a) => runAttachment(ctx, a));
+    },
+  );
+  return settledValues(settled);
 }
 
 async function writeStatus(ctx: MetaContext, results: AttachmentResult[]): Promise<void> {
@@ -151,11 +139,7 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
     await applyDefaultRoute(ctx.env.netns, results);
   } catch (e) {
     const failure = toCniError(e);
-    const leftovers = await rollback(
-      ctx,
-      attempted.map((a) => ({ list: a.list, ifname: a.ifname, capabilityArgs: a.capabilityArgs })),
-      ctx.config.parallel === true,
-    );
+    const leftovers = await rollback(ctx, attempted, ctx.config.parallel === true);
     if (leftovers.length === 0) removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
     else log().error({ errors: leftovers.map((l) => l.message) }, 'rollback incomplete; the plan is kept for the runtime DEL');
     throw failure;

@@ -8,7 +8,7 @@ import { joinErrors } from '../../engine/engine.js';
 import { configBytes, listRecords } from '../../engine/result-cache.js';
 import { log } from '../../log.js';
 import { runtimeFor, type MetaContext } from '../context.js';
-import { podSideEnd } from '../plan.js';
+import { parallelDel } from '../schedule.js';
 import { plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
 
@@ -37,11 +37,7 @@ export async function rollback(ctx: MetaContext, items: Teardown[], parallel = f
   if (!parallel || items.length < 2) {
     for (let k = items.length - 1; k >= 0; k--) await one(k);
   } else {
-    // `one` never rejects, so the cluster's DEL can wait on the others without a stray rejection.
-    const others = Promise.all(items.slice(1).map((_, j) => one(j + 1)));
-    const end = podSideEnd(items[0]!);
-    await one(0, (index) => (index <= end ? others : undefined));
-    await others;
+    await parallelDel(items[0]!, (beforePlugin) => one(0, beforePlugin), () => items.slice(1).map((_, j) => one(j + 1)));
   }
   return errors.filter((e): e is CniError => e !== undefined);
 }
