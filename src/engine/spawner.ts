@@ -1,10 +1,11 @@
-// The daemon's way of starting delegates: through braid-spawner (src/spawner/braid-spawner.c),
-// one small long-lived process that forks and execs plugins on the daemon's behalf. A fork from
-// the daemon copies ~100 MB worth of page tables and stops its event loop for 2-4 ms per
-// plugin; from the spawner it costs ~0.1 ms. The spawner itself is started with a plain
-// child_process.spawn: loading execa just for that would cost a one-shot call ~4 ms. The
-// plugin run's semantics (env, stdin, timeout kill of the process group, output limit, errno of
-// a failed exec for the text-file-busy retry) are the execa path's: both feed makePluginExec.
+// How braid starts delegates when braid-spawner sits beside it (src/spawner/braid-spawner.c):
+// one small long-lived process that forks and execs plugins on braid's behalf, for the daemon
+// and for one-shot calls alike. A fork from the daemon copies ~100 MB worth of page tables and
+// stops its event loop for 2-4 ms per plugin (a one-shot braid: ~2 ms); from the spawner it
+// costs ~0.1 ms. The spawner itself is started with a plain child_process.spawn: loading execa
+// just for that would cost a one-shot call ~4 ms. The plugin run's semantics (env, stdin,
+// timeout kill of the process group, output limit, errno of a failed exec for the
+// text-file-busy retry) are the execa path's: both feed makePluginExec.
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -65,7 +66,7 @@ export class Spawner {
     return {
       done,
       kill: () => {
-        if (proc.pending.has(id)) proc.stdin.write(frame(id, 'K', []));
+        if (proc.pending.has(id)) proc.stdin.write(killFrame(id));
       },
     };
   };
@@ -163,13 +164,17 @@ export function loadSpawner(binary: string): Spawner | undefined {
   return new Spawner(binary);
 }
 
-function frame(id: number, op: string, parts: Buffer[]): Buffer {
-  const len = 4 + 1 + parts.reduce((s, p) => s + p.length, 0);
-  const head = Buffer.alloc(9);
-  head.writeUInt32LE(len, 0);
-  head.writeUInt32LE(id, 4);
-  head.write(op, 8, 'latin1');
-  return Buffer.concat([head, ...parts]);
+/** A frame's head: its length (all but these 4 bytes), the run id, the op. */
+function writeHead(b: Buffer, id: number, op: 'R' | 'K'): void {
+  b.writeUInt32LE(b.length - 4, 0);
+  b.writeUInt32LE(id, 4);
+  b.write(op, 8, 'latin1');
+}
+
+function killFrame(id: number): Buffer {
+  const b = Buffer.alloc(9);
+  writeHead(b, id, 'K');
+  return b;
 }
 
 /** A run request, written into one buffer: it is built for every plugin run. */
@@ -178,9 +183,7 @@ function encodeRun(id: number, path: string, env: string[], stdin: string): Buff
   let size = 4 + 4 + 1 + 4; // frame length, id, op, env count
   for (const s of strings) size += 4 + Buffer.byteLength(s);
   const b = Buffer.allocUnsafe(size);
-  b.writeUInt32LE(size - 4, 0);
-  b.writeUInt32LE(id, 4);
-  b[8] = 0x52; // 'R'
+  writeHead(b, id, 'R');
   let off = 9;
   const put = (s: string) => {
     const n = b.write(s, off + 4, 'utf8');
