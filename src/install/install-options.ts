@@ -73,22 +73,22 @@ const abs = (flag: string, v: string) => {
 
 export function parseInstallArgs(argv: string[]): InstallOptions {
   const values = parseFlags(argv, {
-      'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
-      'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
-      kubeconfig: { type: 'string' },
-      'wait-timeout': { type: 'string', default: '600' },
-      watch: { type: 'boolean', default: false },
-      'cleanup-on-exit': { type: 'boolean', default: false },
-      daemon: { type: 'boolean', default: false },
-      'daemon-socket': { type: 'string', default: DEFAULT_DAEMON_SOCKET },
-      'dry-run': { type: 'boolean', default: false },
-      'networks-dir': { type: 'string', default: '/etc/cni/braid/net.d' },
-      'cni-dir': { type: 'string', default: '/var/lib/cni/braid' },
-      'log-file': { type: 'string', default: '/var/log/braid.log' },
-      'log-level': { type: 'string', default: 'warn' },
-      source: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    });
+    'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
+    'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
+    kubeconfig: { type: 'string' },
+    'wait-timeout': { type: 'string', default: '600' },
+    watch: { type: 'boolean', default: false },
+    'cleanup-on-exit': { type: 'boolean', default: false },
+    daemon: { type: 'boolean', default: false },
+    'daemon-socket': { type: 'string', default: DEFAULT_DAEMON_SOCKET },
+    'dry-run': { type: 'boolean', default: false },
+    'networks-dir': { type: 'string', default: '/etc/cni/braid/net.d' },
+    'cni-dir': { type: 'string', default: '/var/lib/cni/braid' },
+    'log-file': { type: 'string', default: '/var/log/braid.log' },
+    'log-level': { type: 'string', default: 'warn' },
+    source: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const s = (k: string) => values[k] as string;
   const b = (k: string) => values[k] === true;
   const wait = Number(s('wait-timeout'));
