@@ -5,6 +5,10 @@ export const nodeExecutable = {
   target: 'node20',
   // CommonJS: an extensionless file outside a "type": "module" package is loaded as CommonJS.
   format: 'cjs',
+  // dist/braid's loader compiles the bundle with vm.Script, which has no dynamic-import hook:
+  // a native import() of a module left outside the bundle (node:https) would throw at run time.
+  // Unsupported here, esbuild turns each import() into a lazy require(), which the loader serves.
+  supported: { 'dynamic-import': false },
   // BRAID_MINIFY=0 keeps names, for reading CPU profiles.
   minify: process.env.BRAID_MINIFY !== '0',
   legalComments: 'none',
