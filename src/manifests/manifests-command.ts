@@ -15,7 +15,7 @@ Usage:
   braid manifests [options] | kubectl apply -f -
 
 Prints, as one multi-document YAML stream: the NetworkAttachmentDefinition CRD, a
-ServiceAccount, a ClusterRole (get pods; patch pods/status; get, list, watch
+ServiceAccount, a ClusterRole (get pods; patch pods/status; get
 network-attachment-definitions) and its ClusterRoleBinding, and a DaemonSet running
 'braid install --watch --cleanup-on-exit' on every node (host paths mounted at the same
 paths: the CNI conf dir, the CNI bin dir, /var/lib/cni).
@@ -29,7 +29,8 @@ Options:
   --cni-bin-dir DIR    the nodes' CNI plugin dir (default /opt/cni/bin)
   --daemon             run the braid daemon beside the installer (braid-shim entry,
                        /run/braid socket, metrics and probes on port 9091, a ConfigMap
-                       daemon.json); its pod informer adds list and watch on pods
+                       daemon.json); its informers add list and watch on pods and
+                       network-attachment-definitions
   -h, --help           this help
 `;
 

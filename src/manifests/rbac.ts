@@ -1,6 +1,6 @@
 // braid's identity and exactly the rights its API calls need (src/k8s/kube-api.ts): read a pod,
-// merge-patch its status (the network-status annotation), read and watch NADs. The daemon's
-// pod informer (src/daemon/informer-cache.ts) also lists and watches its node's pods.
+// merge-patch its status (the network-status annotation), read a NAD. The daemon's informers
+// (src/daemon/informer-cache.ts) also list and watch its node's pods and every NAD.
 import { NAD_GROUP, NAD_PLURAL } from './crd.js';
 
 export const NAME = 'braid';
@@ -9,7 +9,7 @@ const labels = { 'app.kubernetes.io/name': NAME };
 export const clusterRoleRules = (daemon: boolean) => [
   { apiGroups: [''], resources: ['pods'], verbs: daemon ? ['get', 'list', 'watch'] : ['get'] },
   { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
-  { apiGroups: [NAD_GROUP], resources: [NAD_PLURAL], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [NAD_GROUP], resources: [NAD_PLURAL], verbs: daemon ? ['get', 'list', 'watch'] : ['get'] },
 ];
 
 export const serviceAccount = (namespace: string) => ({

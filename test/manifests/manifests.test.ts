@@ -1,6 +1,8 @@
 // `braid manifests` (issue 5 §2): parses as Kubernetes YAML with exactly the CRD, RBAC and
 // DaemonSet expected, the RBAC no wider than braid's API calls, and braid validate is happy.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseBraidConfig } from '../../src/meta/braid-config.js';
@@ -27,6 +29,24 @@ const one = (docs: Obj[], kind: string) => {
 };
 
 beforeAll(() => assertBuilt());
+
+/** The rows of the README's RBAC table: resource, verbs, and when they are granted. */
+function readmeRbacRows(): Array<{ resource: string; verbs: string[]; granted: string }> {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const section = readme.split(/^### RBAC\b.*$/m)[1]!.split(/^#/m)[0]!;
+  const lines = section.split('\n').filter((l) => l.startsWith('|'));
+  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  const header = cells(lines[0]!);
+  expect(header.slice(0, 3)).toEqual(['resource', 'verbs', 'granted']);
+  const rows = lines.slice(2).map((l) => {
+    const [resource, verbs, granted] = cells(l);
+    const unquote = (c: string) => c.replace(/`/g, '');
+    return { resource: unquote(resource!), verbs: verbs!.split(',').map((v) => unquote(v.trim())), granted: unquote(granted!) };
+  });
+  expect(rows.length).toBeGreaterThan(0);
+  for (const r of rows) expect(['always', '--daemon']).toContain(r.granted);
+  return rows;
+}
 
 describe('braid manifests', () => {
   it('prints the CRD, ServiceAccount, ClusterRole, ClusterRoleBinding and DaemonSet, nothing else', () => {
@@ -59,7 +79,7 @@ describe('braid manifests', () => {
     expect(one(docs, 'ClusterRole').rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
       { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
-      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get'] },
     ]);
     const sa = one(docs, 'ServiceAccount');
     const binding = one(docs, 'ClusterRoleBinding');
@@ -114,12 +134,24 @@ describe('braid manifests', () => {
     expect(warnings).toEqual([]);
     expect(config.daemonSocket).toBe('/run/braid/braid.sock');
     expect(config.clusterNetwork).toBe('/etc/cni/net.d');
-    // the daemon's pod informer lists and watches pods; nothing else is added
+    // the daemon's informers list and watch pods and NADs; nothing else is added
     expect(one(docs, 'ClusterRole').rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
       { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch'] },
     ]);
+  });
+
+  it.each([[[]], [['--daemon']]])("the README's RBAC table lists exactly the rights granted (%j)", (args) => {
+    const granted = one(manifests(args).docs, 'ClusterRole').rules.flatMap((r: Obj) =>
+      r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${r.apiGroups.join(',')}/${res} ${v}`)),
+    );
+    const groupOf = (resource: string) => (resource.startsWith('network-attachment-definitions') ? 'k8s.cni.cncf.io' : '');
+    const documented = readmeRbacRows()
+      .filter((row) => row.granted === 'always' || args.includes(row.granted))
+      .flatMap((row) => row.verbs.map((v) => `${groupOf(row.resource)}/${row.resource} ${v}`));
+    expect([...documented].sort()).toEqual([...granted].sort());
+    expect(new Set(documented).size).toBe(documented.length);
   });
 
   it.each([[[]], [['--daemon']]])('round-trips through braid validate (%j)', (args) => {
