@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the machine has what braid's tests and demo drive for real: the reference CNI
-# plugins, iproute2, iptables/nftables, tc, and a C compiler for the native shim.
+# plugins, iproute2, iptables/nftables, tc, a C compiler for the native shim, and containerd
+# with runc (the container runtime tier and the demo run pods through its CRI plugin).
 set -euo pipefail
 missing=()
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
@@ -11,6 +12,8 @@ command -v nft >/dev/null || missing+=(nftables)
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 command -v ping >/dev/null || missing+=(iputils-ping)
 command -v nsenter >/dev/null || missing+=(util-linux)
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || missing+=(runc)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ]; then
