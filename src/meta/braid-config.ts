@@ -70,6 +70,10 @@ export const BraidConfigSchema = z.object({
   runtimeConfig: z.record(z.string(), z.unknown()).optional(),
   args: z.record(z.string(), z.unknown()).optional(),
   prevResult: z.unknown().optional(),
+  strictCapabilities: z
+    .boolean()
+    .default(false)
+    .describe('Refuse ips/mac/portMappings/bandwidth/infiniband-guid requests when no plugin of the network declares the capability (NPWG v1.3), instead of sending ips/mac through args.cni and CNI_ARGS as Multus does and checking the result.'),
   parallel: z.boolean().default(false).describe('Run attachments concurrently (a departure from NPWG v1.3, which runs them in order).'),
   result: z.enum(['merged', 'cluster']).default('merged').describe('What the runtime gets: all attachments merged, or the cluster network only.'),
   delegateTimeout: z.number().positive().max(3600).default(60).describe('Seconds one delegate plugin may run.'),

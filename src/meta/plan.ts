@@ -5,6 +5,7 @@ import { CniError, Code } from '../cni/errors.js';
 import { parseConfList, type NetConfList } from '../cni/config.js';
 import { validateInterfaceName } from '../cni/names.js';
 import type { NetworkSelection } from './network-selection.js';
+import { requestArgsCni, type AddressRequest } from './requested-addresses.js';
 
 export interface ResolvedNetwork {
   /** "ns/name" for a NAD, the network name for a file or inline config. */
@@ -20,6 +21,8 @@ export interface Attachment {
   isCluster: boolean;
   wantsDefaultRoute?: boolean;
   defaultRouteGateways?: string[];
+  /** The selection's ips/mac: sent as CNI_ARGS on ADD and checked in its result. */
+  requested?: AddressRequest;
 }
 
 export interface PlanInput {
@@ -29,6 +32,8 @@ export interface PlanInput {
   ifname: string;
   /** The runtime's own capability args: only the cluster network gets them (NPWG §4.1.2.1). */
   runtimeCapabilityArgs: Record<string, unknown>;
+  /** NPWG v1.3's rule: refuse ips/mac/... up front when no plugin declares the capability. */
+  strictCapabilities?: boolean;
 }
 
 // NPWG selection keys and the capability each becomes in runtimeConfig.
@@ -55,12 +60,14 @@ function withCniArgs(list: NetConfList, cniArgs: Record<string, unknown> | undef
   return { ...parseConfList(raw), bytes: JSON.stringify(raw) };
 }
 
-function selectionCapabilities(sel: NetworkSelection, network: ResolvedNetwork): Record<string, unknown> {
+// ips/mac also travel in args.cni and CNI_ARGS and are checked after ADD, so without strict mode
+// an undeclared one is still sent (Multus); the others have no second channel and are only passed on.
+function selectionCapabilities(sel: NetworkSelection, network: ResolvedNetwork, strict: boolean): Record<string, unknown> {
   const caps: Record<string, unknown> = {};
   for (const [key, cap] of SELECTION_CAPABILITIES) {
     const value = sel[key];
     if (value === undefined) continue;
-    if (!declares(network.list, cap)) {
+    if (!declares(network.list, cap) && (strict || (key !== 'ips' && key !== 'mac'))) {
       throw new CniError(
         Code.InvalidConfig,
         `network ${network.displayName}: ${sel.source} asks for ${String(key)} but no plugin in its config declares the "${cap}" capability`,
@@ -91,13 +98,20 @@ export function planAttachments(input: PlanInput): Attachment[] {
   for (const { selection, network } of input.selections) {
     const ifname = selection.interface ?? `net${plan.length}`;
     validateInterfaceName(ifname, `${selection.source}.interface`, Code.InvalidConfig);
+    const requested: AddressRequest = {
+      ...(selection.ips !== undefined ? { ips: selection.ips } : {}),
+      ...(selection.mac !== undefined ? { mac: selection.mac } : {}),
+    };
+    const asked = Object.keys(requested).length > 0;
     plan.push({
       network: network.displayName,
       ifname,
-      list: withCniArgs(network.list, selection.cniArgs),
-      capabilityArgs: selectionCapabilities(selection, network),
+      // The selection's own cni-args win over the ips/mac copies.
+      list: withCniArgs(network.list, asked || selection.cniArgs ? { ...requestArgsCni(requested), ...selection.cniArgs } : undefined),
+      capabilityArgs: selectionCapabilities(selection, network, input.strictCapabilities === true),
       isCluster: false,
       ...(selection.defaultRoute !== undefined ? { wantsDefaultRoute: true, defaultRouteGateways: selection.defaultRoute } : {}),
+      ...(asked ? { requested } : {}),
     });
   }
   const seen = new Map<string, string>();

@@ -123,8 +123,9 @@ describe('annotation forms and selection options', () => {
     expect(s.leftovers()).toEqual(CLEAN);
   });
 
-  it('a selection asking for a capability no plugin declares fails with code 7', async () => {
+  it('strictCapabilities: a selection asking for a capability no plugin declares fails with code 7', async () => {
     const s = scenario({ annotation: JSON.stringify([{ name: `${t.world.tag}-a`, mac: '02:00:00:00:00:01' }]) });
+    s.config = { ...s.config, strictCapabilities: true };
     const add = await s.call('ADD');
     expect(add.json).toMatchObject({ code: 7, msg: expect.stringContaining('"mac" capability') });
     expect(s.leftovers()).toEqual(CLEAN);

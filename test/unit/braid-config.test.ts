@@ -42,6 +42,7 @@ describe('parseBraidConfig defaults', () => {
       multusNamespace: 'kube-system',
       parallel: false,
       result: 'merged',
+      strictCapabilities: false,
       delegateTimeout: 60,
       apiTimeout: 10,
     });

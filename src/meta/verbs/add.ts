@@ -9,6 +9,7 @@ import { runtimeFor, type MetaContext } from '../context.js';
 import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
 import { podNetworks } from '../pod-networks.js';
+import { missingRequests, requestCniArgs } from '../requested-addresses.js';
 import { planAttachments, type Attachment } from '../plan.js';
 import { parallelAdd, settledValues } from '../schedule.js';
 import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
@@ -42,6 +43,7 @@ async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
     selections,
     ifname: ctx.env.ifname,
     runtimeCapabilityArgs: (ctx.config.runtimeConfig ?? {}) as Record<string, unknown>,
+    strictCapabilities: ctx.config.strictCapabilities,
   });
 }
 
@@ -66,7 +68,14 @@ function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
 
 async function runAttachment(ctx: MetaContext, a: Attachment, afterPlugin?: (index: number) => void): Promise<AttachmentResult> {
   try {
-    const result = await ctx.engine.addList(a.list, runtimeFor(ctx, a), afterPlugin);
+    const rt = runtimeFor(ctx, a);
+    const result = await ctx.engine.addList(a.list, { ...rt, args: requestCniArgs(rt.args, a.requested) }, afterPlugin);
+    if (a.requested) {
+      const missing = missingRequests(result, a.ifname, a.requested);
+      if (missing.length) {
+        throw new CniError(Code.InvalidConfig, `the pod asked for ${missing.join(' and ')}; no plugin of the network applied it`);
+      }
+    }
     return {
       network: a.network,
       ifname: a.ifname,
