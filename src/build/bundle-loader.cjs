@@ -26,13 +26,16 @@ function privateDir(dir) {
   }
 }
 
+const CACHE_VERBS = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
 const pendingWrites = [];
 function compile(name, code) {
   const dir = cacheDir();
   const usable = dir !== undefined && privateDir(dir);
   // One cache per verb: V8 caches what has been compiled when it is written, so VERSION's cache
-  // would leave ADD's functions cold.
-  const flavour = process.argv[2] ? 'cli' : (process.env.CNI_COMMAND || 'none').replace(/[^A-Z]/g, '');
+  // would leave ADD's functions cold. The names are a fixed set: whatever CNI_COMMAND a caller
+  // passes, at most these files exist.
+  const verb = process.env.CNI_COMMAND;
+  const flavour = process.argv[2] ? 'cli' : CACHE_VERBS.includes(verb) ? verb : 'other';
   const file = usable ? path.join(dir, `${name}-${flavour}-${HASH}-${process.version}-${process.arch}.v8`) : undefined;
   let cachedData;
   if (file) {

@@ -1,6 +1,7 @@
 // braid's single entry. With CNI_COMMAND set (and no subcommand) it is a CNI plugin;
 // otherwise it is an operator CLI. Subcommands load lazily so a CNI call pays for nothing else.
 import { runCniEdge } from './cni-edge.js';
+import { UsageError } from './flags.js';
 import { flushTrace } from '../trace.js';
 import { runExitHooks } from '../exit-hooks.js';
 
@@ -48,10 +49,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[cmd];
   if (!entry) {
-    process.stderr.write(`braid: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);
+    process.stderr.write(`braid: unknown command ${JSON.stringify(cmd)}\nRun 'braid help' for the commands.\n`);
     return 2;
   }
-  const code = await (await entry.load())(rest);
+  let code: number;
+  try {
+    code = await (await entry.load())(rest);
+  } catch (e) {
+    // One style for every command: "braid <command>: <what was wrong>", 2 for usage, else 1.
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`braid ${cmd}: ${e.message}\nRun 'braid ${cmd} --help' for the options.\n`);
+    code = 2;
+  }
   await runExitHooks();
   return code;
 }

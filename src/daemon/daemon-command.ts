@@ -1,10 +1,10 @@
-// `braid daemon` (issue 6, thick mode): one long-lived process per node that serves the shim's
+// `braid daemon` (thick mode): one long-lived process per node that serves the shim's
 // CNI requests over a unix socket, keeps informer caches of its node's pods and of all NADs,
 // limits concurrent delegates, exposes health and metrics, reloads its config on change and
 // finishes in-flight requests before it exits.
 import { availableParallelism, hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { parseArgs } from 'node:util';
+import { existingFile, parseFlags, socketPath, UsageError } from '../cli/flags.js';
 import { execaExec, freezePluginEnv, makePluginExec } from '../engine/exec-plugin.js';
 import { loadSpawner, spawnerBeside } from '../engine/spawner.js';
 import { configureLogger, log } from '../log.js';
@@ -43,12 +43,10 @@ interface DaemonOptions {
   spawner: boolean;
 }
 
-class UsageError extends Error {}
-
 function positiveInt(v: string | undefined, flag: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: ${JSON.stringify(v)}: not a positive integer`);
   return n;
 }
 
@@ -56,37 +54,36 @@ function hostPort(v: string | undefined): DaemonOptions['metricsAddress'] {
   if (v === undefined) return undefined;
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
   const port = Number(m?.[3]);
-  if (!m || port > 65535) throw new UsageError(`--metrics-address must be HOST:PORT (e.g. 127.0.0.1:9091), got ${JSON.stringify(v)}`);
+  if (!m || port > 65535) throw new UsageError(`--metrics-address: ${JSON.stringify(v)}: not HOST:PORT (e.g. 127.0.0.1:9091)`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
 function parseOptions(argv: string[]): DaemonOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      socket: { type: 'string' },
-      'metrics-address': { type: 'string' },
-      'node-name': { type: 'string' },
-      'max-delegates': { type: 'string' },
-      'shutdown-timeout': { type: 'string' },
-      'no-spawner': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: true,
+  const values = parseFlags(argv, {
+    config: { type: 'string' },
+    socket: { type: 'string' },
+    'metrics-address': { type: 'string' },
+    'node-name': { type: 'string' },
+    'max-delegates': { type: 'string' },
+    'shutdown-timeout': { type: 'string' },
+    'no-spawner': { type: 'boolean' },
   });
+  const str = (k: string) => values[k] as string | undefined;
   if (values.help) return 'help';
-  if (positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (!values.config) throw new UsageError('--config FILE is required');
-  return {
-    configFile: values.config,
-    socket: values.socket,
-    metricsAddress: hostPort(values['metrics-address']),
-    nodeName: values['node-name'] || process.env.NODE_NAME || hostname(),
-    maxDelegates: positiveInt(values['max-delegates'], '--max-delegates', Math.max(4, 2 * availableParallelism())),
-    shutdownTimeoutMs: positiveInt(values['shutdown-timeout'], '--shutdown-timeout', 60) * 1000,
+  const config = str('config');
+  if (!config) throw new UsageError('--config FILE is required');
+  // What the flags say first, then what the filesystem says about the paths they name.
+  const o = {
+    metricsAddress: hostPort(str('metrics-address')),
+    nodeName: str('node-name') || process.env.NODE_NAME || hostname(),
+    maxDelegates: positiveInt(str('max-delegates'), '--max-delegates', Math.max(4, 2 * availableParallelism())),
+    shutdownTimeoutMs: positiveInt(str('shutdown-timeout'), '--shutdown-timeout', 60) * 1000,
     spawner: !values['no-spawner'],
+  };
+  return {
+    ...o,
+    configFile: existingFile('--config', config),
+    socket: str('socket') === undefined ? undefined : socketPath('--socket', str('socket')!),
   };
 }
 
@@ -126,17 +123,10 @@ const closeServer = (server: Server | undefined) =>
   });
 
 export async function daemonMain(argv: string[]): Promise<number> {
-  let o: DaemonOptions;
-  try {
-    const parsed = parseOptions(argv);
-    if (parsed === 'help') {
-      process.stdout.write(DAEMON_USAGE);
-      return 0;
-    }
-    o = parsed;
-  } catch (e) {
-    process.stderr.write(`braid daemon: ${(e as Error).message}\n\n${DAEMON_USAGE}`);
-    return 2;
+  const o = parseOptions(argv);
+  if (o === 'help') {
+    process.stdout.write(DAEMON_USAGE);
+    return 0;
   }
 
   let current: LoadedConfig;
@@ -227,7 +217,6 @@ export async function daemonMain(argv: string[]): Promise<number> {
       nodeName: o.nodeName,
       maxDelegates: o.maxDelegates,
       informers: !!cache,
-      pid: process.pid,
       delegatesStartedBy: spawner ? spawner.binary : 'the daemon (execa)',
     },
     'braid daemon serving',

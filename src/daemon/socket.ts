@@ -33,9 +33,24 @@ function isLive(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir loops forever on a path under /proc,
+ * where mkdir answers ENOENT. New directories are 0700.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  makeDirs(dirname(dir));
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new Error(`cannot create ${dir} for the socket: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export async function listenOnSocket(server: Server, path: string): Promise<SocketHandle> {
   const dir = dirname(path);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir);
   if (existsSync(path)) {
     if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket`);
     if (await isLive(path)) throw new Error(`another process (a braid daemon?) is serving ${path}`);

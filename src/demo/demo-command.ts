@@ -1,8 +1,8 @@
-// `braid demo` (issue 5): the edge. Owns argv, signals, stdout and the exit status; the Demo
+// `braid demo`: the edge. Owns argv, signals, stdout and the exit status; the Demo
 // does the work. Run by `npm run demo` as `node dist/braid demo`.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseFlags, type FlagValues } from '../cli/flags.js';
+import { existingDir, parseFlags } from '../cli/flags.js';
 import { runningBinary } from '../install/install-command.js';
 import { Demo } from './demo-run.js';
 import { NADS_FILE, PODS_FILE } from './scenario.js';
@@ -33,23 +33,18 @@ Exit status: 0 all well and nothing left, 1 a failure or a leftover, 2 usage, 13
 `;
 
 export async function demoMain(argv: string[]): Promise<number> {
-  let values: FlagValues;
-  try {
-    values = parseFlags(argv, {
-      plugins: { type: 'string' },
-      examples: { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      'no-color': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    });
-  } catch (e) {
-    process.stderr.write(`braid demo: ${(e as Error).message}\nRun 'braid demo --help' for the options.\n`);
-    return 2;
-  }
+  const values = parseFlags(argv, {
+    plugins: { type: 'string' },
+    examples: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    'no-color': { type: 'boolean', default: false },
+  });
   if (values.help) {
     process.stdout.write(DEMO_HELP);
     return 0;
   }
+  if (values.plugins !== undefined) existingDir('--plugins', values.plugins as string);
+  if (values.examples !== undefined) existingDir('--examples', values.examples as string);
   const write = (t: string) => void process.stdout.write(t);
   const report = new Report({ color: colorWanted(process.stdout.isTTY, process.env, values['no-color'] === true), write });
   let bundle: string;

@@ -1,8 +1,8 @@
-// `braid install` (issue 5): the edge. Owns argv, signals, stdout/stderr and the exit code;
+// `braid install`: the edge. Owns argv, signals, stdout/stderr and the exit code;
 // the Installer below does the work with its inputs passed in.
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { INSTALL_HELP, parseInstallArgs, UsageError, type InstallOptions } from './install-options.js';
+import { checkInstallInputs, INSTALL_HELP, parseInstallArgs, type InstallOptions } from './install-options.js';
 import { Installer, type Say } from './installer.js';
 
 /** The braid bundle being run: process.argv[1], if it is one (a script starting with "#!"). */
@@ -23,7 +23,6 @@ export function runningBinary(argv1: string | undefined): string {
 
 function binaries(o: InstallOptions): Array<{ src: string; dest: string }> {
   const braid = o.source ?? runningBinary(process.argv[1]);
-  if (!statSync(braid, { throwIfNoEntry: false })?.isFile()) throw new Error(`--source ${braid} is not a file`);
   const out = [{ src: braid, dest: join(o.binDir, 'braid') }];
   // Optional: one-shot braid starts its delegates through it when it sits beside braid.
   const spawner = join(dirname(braid), 'braid-spawner');
@@ -39,18 +38,12 @@ function binaries(o: InstallOptions): Array<{ src: string; dest: string }> {
 }
 
 export async function installMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let o: InstallOptions;
-  try {
-    o = parseInstallArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`braid install: ${e.message}\nRun 'braid install --help' for the options.\n`);
-    return 2;
-  }
+  const o = parseInstallArgs(argv);
   if (o.help) {
     process.stdout.write(INSTALL_HELP);
     return 0;
   }
+  await checkInstallInputs(o);
   const say: Say = (msg) => process.stderr.write(`braid install: ${msg}\n`);
   let installer: Installer;
   try {

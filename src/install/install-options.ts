@@ -1,9 +1,11 @@
-// `braid install` flags: one normalisation step from argv to a typed value; a bad flag is a
-// usage error (exit 2) that names the flag and the value received.
+// `braid install` flags: one normalisation step from argv to a typed value, then a check of the
+// paths they name against the filesystem; a bad flag is a usage error (exit 2) that names the
+// flag and the value received.
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseFlags, UsageError } from '../cli/flags.js';
+import { dirOrCreatable, existingFile, parseFlags, UsageError } from '../cli/flags.js';
 import { LOG_LEVELS } from '../meta/braid-config.js';
-import { SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
+import { kubeconfigProblem, SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
 
 export const DEFAULT_DAEMON_SOCKET = '/run/braid/braid.sock';
 
@@ -24,10 +26,14 @@ Files are replaced atomically and only when their content changes; no other file
 conf dir is ever modified or deleted.
 
 Options:
-  --cni-conf-dir DIR     runtime's CNI config dir (default /etc/cni/net.d)
-  --cni-bin-dir DIR      CNI plugin dir braid is copied into (default /opt/cni/bin)
-  --kubeconfig FILE      kubeconfig to copy into braid.d (default: the service account)
-  --wait-timeout SECS    how long to wait for a default network; 0 = forever (default 600)
+  --cni-conf-dir DIR     runtime's CNI config dir (default /etc/cni/net.d); it may not exist
+                         yet (braid waits for it), but its parent must
+  --cni-bin-dir DIR      CNI plugin dir braid is copied into (default /opt/cni/bin); created
+                         if missing, when its parent exists
+  --kubeconfig FILE      kubeconfig to copy into braid.d (default: the service account); it
+                         must parse and name a cluster server, or braid install stops here
+  --wait-timeout SECS    how long to wait for the conf dir and a default network in it;
+                         0 = forever (default 600)
   --watch                keep running: regenerate when the default network's file changes,
                          another file takes its place, or the token rotates; remove the
                          entry while no default network exists
@@ -67,7 +73,7 @@ export interface InstallOptions {
 export { UsageError };
 
 const abs = (flag: string, v: string) => {
-  if (v === '') throw new UsageError(`${flag} needs a path, got ""`);
+  if (v === '') throw new UsageError(`${flag}: "": empty path`);
   return isAbsolute(v) ? v : resolve(v);
 };
 
@@ -87,19 +93,18 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     'log-file': { type: 'string', default: '/var/log/braid.log' },
     'log-level': { type: 'string', default: 'warn' },
     source: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   });
   const s = (k: string) => values[k] as string;
   const b = (k: string) => values[k] === true;
   const wait = Number(s('wait-timeout'));
   if (!/^\d+(\.\d+)?$/.test(s('wait-timeout')) || !Number.isFinite(wait)) {
-    throw new UsageError(`--wait-timeout must be a number of seconds (0 = forever), got ${JSON.stringify(s('wait-timeout'))}`);
+    throw new UsageError(`--wait-timeout: ${JSON.stringify(s('wait-timeout'))}: not a number of seconds (0 = forever)`);
   }
   if (b('cleanup-on-exit') && !b('watch')) throw new UsageError('--cleanup-on-exit only makes sense with --watch');
   if (b('dry-run') && b('watch')) throw new UsageError('--dry-run cannot be combined with --watch');
   const logFile = s('log-file');
   if (!(LOG_LEVELS as readonly string[]).includes(s('log-level').toLowerCase())) {
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(s('log-level'))}`);
+    throw new UsageError(`--log-level: ${JSON.stringify(s('log-level'))}: not one of ${LOG_LEVELS.join(', ')}`);
   }
   return {
     confDir: abs('--cni-conf-dir', s('cni-conf-dir')),
@@ -118,4 +123,20 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     source: values.source === undefined ? undefined : abs('--source', s('source')),
     help: b('help'),
   };
+}
+
+/**
+ * The paths the flags name, checked before anything is copied or written. The conf dir may
+ * not exist yet (braid install waits for it, as for a default network in it), but its parent
+ * must: a path whose parent is missing too is a typo, and waiting --wait-timeout for it helps
+ * no one. The bin dir is created when missing, under the same rule.
+ */
+export async function checkInstallInputs(o: InstallOptions): Promise<void> {
+  dirOrCreatable('--cni-conf-dir', o.confDir);
+  dirOrCreatable('--cni-bin-dir', o.binDir);
+  if (o.source !== undefined) existingFile('--source', o.source);
+  if (o.kubeconfig !== undefined) {
+    const problem = await kubeconfigProblem(readFileSync(existingFile('--kubeconfig', o.kubeconfig), 'utf8'));
+    if (problem) throw new UsageError(`--kubeconfig: ${o.kubeconfig}: ${problem}`);
+  }
 }

@@ -107,11 +107,14 @@ export class Installer {
   private async waitForDefaultNetwork(): Promise<DefaultNetwork | undefined> {
     const { confDir, waitTimeoutS } = this.o;
     const deadline = waitTimeoutS > 0 ? Date.now() + waitTimeoutS * 1000 : Infinity;
-    this.io.say(`no default network config in ${confDir} yet; waiting${waitTimeoutS > 0 ? ` up to ${waitTimeoutS} s` : ''}`);
+    const missing = !statSync(confDir, { throwIfNoEntry: false })?.isDirectory();
+    const what = missing ? `${confDir} does not exist yet` : `no default network config in ${confDir} yet`;
+    this.io.say(`${what}; waiting${waitTimeoutS > 0 ? ` up to ${waitTimeoutS} s` : ''} for one to appear`);
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`no default network config appeared in ${confDir} within ${waitTimeoutS} s; install your cluster network (e.g. flannel, calico) first`);
+        const still = statSync(confDir, { throwIfNoEntry: false })?.isDirectory() ? '' : ` (${confDir} still does not exist: is --cni-conf-dir right?)`;
+        throw new Error(`no default network config appeared in ${confDir} within ${waitTimeoutS} s${still}; install your cluster network (e.g. flannel, calico) first`);
       }
       if ((await this.watcher.next(Math.min(WAIT_TICK_MS, left))) === 'stop') {
         this.io.say('stopped while waiting for a default network');
@@ -129,7 +132,12 @@ export class Installer {
       serviceAccountDir: this.io.env.BRAID_SA_DIR || SERVICE_ACCOUNT_DIR,
       env: this.io.env,
     });
-    if (!kc) this.warnOnce('no kubeconfig (no --kubeconfig, not in a pod): braid will attach the cluster network only and ignore network annotations');
+    if (!kc) {
+      this.warnOnce(
+        `no kubeconfig (no --kubeconfig, not in a pod): braid will not read pods or NetworkAttachmentDefinitions from the API; ` +
+          `pod annotations the runtime passes (io.kubernetes.cri.pod-annotations) still select networks from ${o.networksDir}`,
+      );
+    }
     const entry = buildEntry(net, {
       binDir: o.binDir,
       networksDir: o.networksDir,

@@ -65,3 +65,28 @@ export async function resolveKubeconfig(inputs: KubeconfigInputs): Promise<Kubec
   const content = await inClusterKubeconfig(inputs.serviceAccountDir, inputs.env);
   return content === undefined ? undefined : { content, origin: `service account ${inputs.serviceAccountDir}` };
 }
+
+/**
+ * Why `text` is not a kubeconfig braid can use, or undefined when it is: it parses as YAML or
+ * JSON, and its current-context names a context whose cluster has a server URL. Checked when
+ * braid install starts, so a wrong file fails there and not at the first pod's ADD.
+ */
+export async function kubeconfigProblem(text: string): Promise<string | undefined> {
+  let doc: any;
+  try {
+    const { parse } = await import('yaml');
+    doc = parse(text);
+  } catch (e) {
+    return `does not parse as YAML: ${(e as Error).message.split('\n')[0]}`;
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return 'not a kubeconfig (not a YAML mapping)';
+  const byName = (list: unknown, name: unknown) => (Array.isArray(list) ? list.find((e) => e?.name === name) : undefined);
+  const current = doc['current-context'];
+  if (typeof current !== 'string' || !current) return 'not a kubeconfig braid can use (no current-context)';
+  const context = byName(doc.contexts, current)?.context;
+  if (!context) return `current-context ${JSON.stringify(current)} is not in its contexts`;
+  const cluster = byName(doc.clusters, context.cluster)?.cluster;
+  if (!cluster) return `context ${JSON.stringify(current)} names cluster ${JSON.stringify(context.cluster)}, which is not in its clusters`;
+  if (typeof cluster.server !== 'string' || !URL.canParse(cluster.server)) return `cluster ${JSON.stringify(context.cluster)} has no server URL`;
+  return undefined;
+}

@@ -1,4 +1,4 @@
-// `braid manifests` (issue 5): ready-to-apply YAML built as objects and serialised once.
+// `braid manifests`: ready-to-apply YAML built as objects and serialised once.
 import { isAbsolute } from 'node:path';
 import { parseFlags, UsageError } from '../cli/flags.js';
 import { nadCrd } from './crd.js';
@@ -38,19 +38,18 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
   const values = parseFlags(argv, {
-      namespace: { type: 'string', short: 'n', default: 'kube-system' },
+      namespace: { type: 'string', default: 'kube-system' },
       image: { type: 'string', default: DEFAULT_IMAGE },
       'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
       'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
       daemon: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     });
   const namespace = values.namespace as string;
-  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw new UsageError(`--namespace must be a DNS-1123 label, got ${JSON.stringify(namespace)}`);
+  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw new UsageError(`--namespace: ${JSON.stringify(namespace)}: not a DNS-1123 label`);
   const image = values.image as string;
-  if (image === '' || /\s/.test(image)) throw new UsageError(`--image must be an image reference, got ${JSON.stringify(image)}`);
+  if (image === '' || /\s/.test(image)) throw new UsageError(`--image: ${JSON.stringify(image)}: not an image reference`);
   for (const flag of ['cni-conf-dir', 'cni-bin-dir']) {
-    if (!isAbsolute(values[flag] as string)) throw new UsageError(`--${flag} must be an absolute host path, got ${JSON.stringify(values[flag])}`);
+    if (!isAbsolute(values[flag] as string)) throw new UsageError(`--${flag}: ${JSON.stringify(values[flag])}: not an absolute host path`);
   }
   return {
     namespace,
@@ -80,14 +79,7 @@ export async function renderManifests(o: DaemonSetOptions): Promise<string> {
 }
 
 export async function manifestsMain(argv: string[]): Promise<number> {
-  let o: ReturnType<typeof parse>;
-  try {
-    o = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`braid manifests: ${e.message}\nRun 'braid manifests --help' for the options.\n`);
-    return 2;
-  }
+  const o = parse(argv);
   if (o.help) {
     process.stdout.write(MANIFESTS_HELP);
     return 0;

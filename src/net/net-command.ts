@@ -1,8 +1,9 @@
 // `braid net`: cnitool-compatible manual driver for a configuration list
 // (containernetworking/cni cnitool/cnitool.go): same env vars, same container ID rule.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseCommandLine, UsageError } from '../cli/flags.js';
 import { CniError, Code, toCniError } from '../cni/errors.js';
 import { parseCniArgs } from '../cni/cni-args.js';
 import { parseConfigBytes, type NetConfList } from '../cni/config.js';
@@ -20,6 +21,12 @@ Usage:
   braid net del    <network-name-or-file> [netns-path]
   braid net status <network-name-or-file>
   braid net gc     <network-name-or-file>
+
+Options:
+  --cache-dir DIR  result cache directory (default: $CNI_CACHE_DIR, else /var/lib/cni/braid)
+  -h, --help       this help
+
+The netns of add and check must exist and be a network namespace; nothing runs otherwise.
 
 A name is looked up in NETCONFPATH (default /etc/cni/net.d; .conflist first, then .conf/.json).
 Environment (as cnitool):
@@ -59,25 +66,51 @@ function parseCapArgs(raw: string | undefined): Record<string, unknown> {
   throw new CniError(Code.InvalidEnv, `CAP_ARGS must be a JSON object, got ${JSON.stringify(raw.slice(0, 100))}`);
 }
 
-export async function netMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const args = [...argv];
-  let cacheDir = env.CNI_CACHE_DIR || '/var/lib/cni/braid';
-  const ci = args.indexOf('--cache-dir');
-  if (ci >= 0) {
-    cacheDir = args[ci + 1] ?? '';
-    args.splice(ci, 2);
+const USAGE_OF: Record<(typeof VERBS)[number], string> = {
+  add: '<network-name-or-file> <netns-path>',
+  check: '<network-name-or-file> <netns-path>',
+  del: '<network-name-or-file> [netns-path]',
+  status: '<network-name-or-file>',
+  gc: '<network-name-or-file>',
+};
+
+/**
+ * The namespace must be a network namespace now: otherwise plugins that set up the host side
+ * first (bridge) would change the host before failing. Every namespace file is on nsfs, so it
+ * shares the device of this process's own.
+ */
+function checkNetns(path: string): string {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such network namespace' : `not usable as a network namespace (${code})`}`);
   }
-  if (args.includes('--help') || args.includes('-h')) {
+  if (st.dev !== statSync('/proc/self/ns/net').dev) throw new UsageError(`${path}: not a network namespace (e.g. /var/run/netns/NAME or /proc/PID/ns/net)`);
+  return path;
+}
+
+export async function netMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, { 'cache-dir': { type: 'string' } }, { positionals: true });
+  if (values.help) {
     process.stdout.write(NET_HELP);
     return 0;
   }
-  const [verb, ref, netnsArg] = args;
-  if (!verb || !(VERBS as readonly string[]).includes(verb) || !ref || ((verb === 'add' || verb === 'check') && !netnsArg)) {
-    process.stderr.write(NET_HELP);
-    return 2;
-  }
+  const cacheDir = (values['cache-dir'] as string | undefined) ?? (env.CNI_CACHE_DIR || '/var/lib/cni/braid');
+  const [verb, ref, netnsArg, ...extra] = positionals;
+  if (!verb) throw new UsageError(`no verb given (one of ${VERBS.join(', ')})`);
+  if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`unknown verb ${JSON.stringify(verb)} (one of ${VERBS.join(', ')})`);
+  const v = verb as (typeof VERBS)[number];
+  const wantsNetns = v === 'add' || v === 'check';
+  const takesNetns = wantsNetns || v === 'del';
+  if (!ref || (wantsNetns && !netnsArg)) throw new UsageError(`${v} needs ${USAGE_OF[v]}`);
+  const stray = takesNetns ? extra[0] : (netnsArg ?? extra[0]);
+  if (stray !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(stray)} (usage: braid net ${v} ${USAGE_OF[v]})`);
+  if (values['cache-dir'] === '') throw new UsageError('--cache-dir: "": empty path');
+  if (netnsArg && wantsNetns) checkNetns(resolve(netnsArg));
   try {
-    const out = await runNet(verb as (typeof VERBS)[number], ref, netnsArg, env, cacheDir);
+    const out = await runNet(v, ref, netnsArg, env, cacheDir);
     if (out !== undefined) process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
     return 0;
   } catch (e) {

@@ -149,7 +149,7 @@ describe('start-up errors', () => {
     const socket = join(dir, 'braid.sock');
     const usage = await DaemonProcess.start({ config: join(dir, 'x.conf'), socket, args: ['--max-delegates', 'lots'], wait: 'none' });
     expect(await usage.exited).toBe(2);
-    expect(usage.stderr).toContain('--max-delegates must be a positive integer, got "lots"');
+    expect(usage.stderr).toContain('braid daemon: --max-delegates: "lots": not a positive integer');
     writeFileSync(join(dir, 'bad.conf'), JSON.stringify({ type: 'braid' }));
     const bad = await DaemonProcess.start({ config: join(dir, 'bad.conf'), socket, wait: 'none' });
     expect(await bad.exited).toBe(1);

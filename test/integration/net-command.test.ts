@@ -107,7 +107,7 @@ it('usage errors and help', async () => {
     c.on('close', () => res(out));
   });
   expect(top).toMatch(/net\s+run a network configuration list/);
-  const missing = await braidNet(['add', 'no-such-net', '/var/run/netns/none'], { NETCONFPATH: world.dir('empty'), CNI_PATH: '/usr/lib/cni' });
+  const missing = await braidNet(['add', 'no-such-net', world.netns().path], { NETCONFPATH: world.dir('empty'), CNI_PATH: '/usr/lib/cni' });
   expect(missing.code).toBe(1);
   expect(JSON.parse(missing.stdout)).toMatchObject({ code: 7, msg: expect.stringContaining('no-such-net') });
 });

@@ -213,7 +213,7 @@ describe.skipIf(!built)('braid-spawner itself', () => {
     plugin('whoami', `cat >/dev/null\necho "$PPID $(cat /proc/$PPID/comm)" > ${parentFile}\necho '{"cniVersion":"1.0.0"}'`);
     const list = world.dir('whoami.conflist');
     writeFileSync(list, JSON.stringify({ cniVersion: '1.0.0', name: world.name('who'), plugins: [{ type: 'whoami' }] }));
-    const child = spawn(BRAID, ['net', 'add', list, '/var/run/netns/none'], {
+    const child = spawn(BRAID, ['net', 'add', list, world.netns().path], {
       env: { PATH: process.env.PATH!, CNI_PATH: bin, CNI_CACHE_DIR: world.dir('cache'), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

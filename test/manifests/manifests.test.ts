@@ -161,10 +161,11 @@ describe('braid manifests', () => {
   });
 
   it.each([
-    [['--namespace', 'Not_A_Label'], /--namespace must be a DNS-1123 label/],
-    [['--image', ''], /--image must be an image reference/],
-    [['--cni-bin-dir', 'opt/cni/bin'], /--cni-bin-dir must be an absolute host path/],
-    [['--frobnicate'], /Unknown option/],
+    [['--namespace', 'Not_A_Label'], /--namespace: "Not_A_Label": not a DNS-1123 label/],
+    [['--image', ''], /--image: "": not an image reference/],
+    [['--cni-bin-dir', 'opt/cni/bin'], /--cni-bin-dir: "opt\/cni\/bin": not an absolute host path/],
+    [['--frobnicate'], /^braid manifests: unknown option --frobnicate$/m],
+    [['-n', 'x'], /^braid manifests: unknown option -n$/m],
   ])('usage error %j exits 2', (args, msg) => {
     const r = manifests(args);
     expect(r.status).toBe(2);
