@@ -4,7 +4,8 @@ import { isAbsolute } from 'node:path';
 import { statSync } from 'node:fs';
 import { CniError, Code } from '../cni/errors.js';
 import { parseAnyConfig, parseJsonObject, type NetConfList } from '../cni/config.js';
-import { firstConfigIn, loadConfListByName, readConfigFile } from '../engine/conf-files.js';
+import { loadConfListByName, readConfigFile } from '../engine/conf-files.js';
+import { findDefaultNetwork } from '../install/default-network.js';
 import type { KubeApi } from '../k8s/kube-api.js';
 import { nameProblem } from './network-selection.js';
 import type { ResolvedNetwork } from './plan.js';
@@ -106,9 +107,14 @@ export async function resolveClusterNetwork(ctx: ResolveContext): Promise<Resolv
       throw new CniError(Code.InvalidConfig, `clusterNetwork ${cn}: ${(e as Error).message}`);
     }
     if (isDir) {
-      const first = firstConfigIn(cn, (f) => /braid|multus/.test(f));
-      if (!first) throw new CniError(Code.InvalidConfig, `clusterNetwork directory ${cn} holds no valid network configuration`);
-      return { displayName: first.list.name, list: first.list };
+      // The runtime's own rule, as braid install applies it: one lexical order over
+      // .conf/.conflist/.json, the first that loads and is not a meta-plugin entry.
+      const { found, skipped } = findDefaultNetwork(cn);
+      if (!found) {
+        const why = skipped.length ? ` (skipped: ${skipped.map((s) => `${s.file}: ${s.reason}`).join('; ')})` : '';
+        throw new CniError(Code.InvalidConfig, `clusterNetwork directory ${cn} holds no valid network configuration${why}`);
+      }
+      return { displayName: found.list.name, list: found.list };
     }
     const list = readConfigFile(cn);
     return { displayName: list.name, list };
