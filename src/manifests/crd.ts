@@ -1,7 +1,12 @@
-// The NetworkAttachmentDefinition CRD (NPWG v1.3 §2; SPEC-CHECKLIST 6): namespaced, group
-// k8s.cni.cncf.io, v1 served and stored, spec.config a string holding a conf or conflist.
+// The NetworkAttachmentDefinition CRD (NPWG v1.3 §2; SPEC-CHECKLIST 6) as the ecosystem has it:
+// field for field Multus's (deployments/multus-daemonset.yml), short names `nad` and
+// `net-attach-def` and its descriptions included, so applying braid's over Multus's changes
+// nothing and `kubectl get nad` keeps working. test/manifests compares the two.
 export const NAD_GROUP = 'k8s.cni.cncf.io';
 export const NAD_PLURAL = 'network-attachment-definitions';
+export const NAD_SHORT_NAMES = ['nad', 'net-attach-def'];
+
+const API_CONVENTIONS = 'https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md';
 
 export function nadCrd(): Record<string, unknown> {
   return {
@@ -15,7 +20,7 @@ export function nadCrd(): Record<string, unknown> {
         plural: NAD_PLURAL,
         singular: 'network-attachment-definition',
         kind: 'NetworkAttachmentDefinition',
-        shortNames: ['net-attach-def'],
+        shortNames: NAD_SHORT_NAMES,
       },
       versions: [
         {
@@ -24,17 +29,25 @@ export function nadCrd(): Record<string, unknown> {
           storage: true,
           schema: {
             openAPIV3Schema: {
-              description: 'NetworkAttachmentDefinition is a CRD schema specified by the Network Plumbing Working Group to express the intent for attaching pods to one or more logical or physical networks.',
+              description:
+                'NetworkAttachmentDefinition is a CRD schema specified by the Network Plumbing Working Group to express the intent for attaching pods to one or more logical or physical networks. More information available at: https://github.com/k8snetworkplumbingwg/multi-net-spec',
               type: 'object',
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
+                apiVersion: {
+                  // "represen tation": Multus's text, a line break inside the word folded to a space.
+                  description: `APIVersion defines the versioned schema of this represen tation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: ${API_CONVENTIONS}#resources`,
+                  type: 'string',
+                },
+                kind: {
+                  description: `Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: ${API_CONVENTIONS}#types-kinds`,
+                  type: 'string',
+                },
                 metadata: { type: 'object' },
                 spec: {
-                  description: 'The desired state of a network attachment.',
+                  description: 'NetworkAttachmentDefinition spec defines the desired state of a network attachment',
                   type: 'object',
                   properties: {
-                    config: { description: 'A JSON-formatted CNI configuration or configuration list.', type: 'string' },
+                    config: { description: 'NetworkAttachmentDefinition config is a JSON-formatted CNI configuration', type: 'string' },
                   },
                 },
               },

@@ -5,6 +5,10 @@ import { NAME } from './rbac.js';
 
 export interface DaemonSetOptions {
   namespace: string;
+  /** --namespace was given: emit the Namespace too. */
+  createNamespace?: boolean;
+  /** Only nodes with these labels run braid (a staged rollout). */
+  nodeSelector?: Record<string, string>;
   image: string;
   confDir: string;
   binDir: string;
@@ -99,6 +103,7 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
           hostNetwork: true,
           ...(o.daemon ? { hostPID: true } : {}),
           priorityClassName: 'system-node-critical',
+          ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
           serviceAccountName: NAME,
           tolerations: [{ operator: 'Exists' }],
           terminationGracePeriodSeconds: 10,

@@ -21,7 +21,11 @@ network-attachment-definitions) and its ClusterRoleBinding, and a DaemonSet runn
 paths: the CNI conf dir, the CNI bin dir, /var/lib/cni).
 
 Options:
-  --namespace NS       namespace of the ServiceAccount and DaemonSet (default kube-system)
+  --namespace NS       namespace of the ServiceAccount and DaemonSet (default kube-system);
+                       given explicitly, a Namespace object for it comes first
+  --node-selector K=V[,K=V...]
+                       run braid only on nodes with these labels (a staged migration:
+                       label nodes one by one; see the README's Multus migration)
   --image IMAGE        braid's container image (default ${DEFAULT_IMAGE});
                        it must have node and braid (and braid-shim for --daemon) on PATH,
                        and braid-spawner beside braid where a C compiler built one
@@ -38,13 +42,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
   const values = parseFlags(argv, {
-      namespace: { type: 'string', default: 'kube-system' },
+      namespace: { type: 'string' },
+      'node-selector': { type: 'string' },
       image: { type: 'string', default: DEFAULT_IMAGE },
       'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
       'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
       daemon: { type: 'boolean', default: false },
     });
-  const namespace = values.namespace as string;
+  const namespace = (values.namespace as string | undefined) ?? 'kube-system';
   if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw new UsageError(`--namespace: ${JSON.stringify(namespace)}: not a DNS-1123 label`);
   const image = values.image as string;
   if (image === '' || /\s/.test(image)) throw new UsageError(`--image: ${JSON.stringify(image)}: not an image reference`);
@@ -53,6 +58,8 @@ function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
   }
   return {
     namespace,
+    createNamespace: values.namespace !== undefined,
+    ...(values['node-selector'] !== undefined ? { nodeSelector: parseNodeSelector(values['node-selector'] as string) } : {}),
     image,
     confDir: values['cni-conf-dir'] as string,
     binDir: values['cni-bin-dir'] as string,
@@ -61,8 +68,30 @@ function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
   };
 }
 
+// Label keys and values as Kubernetes validates them: an optional DNS-subdomain prefix and '/',
+// a name of at most 63 characters; values at most 63, possibly empty.
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseNodeSelector(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const eq = pair.indexOf('=');
+    const [key, value] = eq < 0 ? [pair, undefined] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    const slash = key.lastIndexOf('/');
+    const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+    const keyOk = name !== '' && name.length <= 63 && LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && LABEL_PREFIX.test(prefix)));
+    if (value === undefined || !keyOk || value.length > 63 || !LABEL_NAME.test(value)) {
+      throw new UsageError(`--node-selector: ${JSON.stringify(pair)}: not KEY=VALUE with a Kubernetes label key and value`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
 export function manifestObjects(o: DaemonSetOptions): Array<Record<string, unknown>> {
   return [
+    ...(o.createNamespace ? [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }] : []),
     nadCrd(),
     serviceAccount(o.namespace),
     clusterRole(o.daemon),

@@ -153,7 +153,7 @@ const NAD: ResourceType = {
   group: 'k8s.cni.cncf.io',
   version: 'v1',
   statusSubresource: false,
-  shortNames: ['net-attach-def'],
+  shortNames: ['nad', 'net-attach-def'],
 };
 
 const RESOURCES = [POD, NAD];
