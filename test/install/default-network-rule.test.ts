@@ -42,7 +42,12 @@ describe('the default network of a directory: 05-alpha.conf before 10-beta.confl
   it('braid install', async () => {
     world = new TestWorld();
     const dir = confDir(world);
-    const r = await runInstall(['--cni-conf-dir', dir, '--cni-bin-dir', world.dir('bin'), '--dry-run', '--kubeconfig', '/dev/null']);
+    const kubeconfig = world.dir('kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "https://198.18.0.1:6443"}}]\nusers: [{name: u, user: {token: t}}]\n',
+    );
+    const r = await runInstall(['--cni-conf-dir', dir, '--cni-bin-dir', world.dir('bin'), '--dry-run', '--kubeconfig', kubeconfig]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`"clusterNetwork": "${join(dir, '05-alpha.conf')}"`);
   });
