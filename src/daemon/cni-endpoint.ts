@@ -112,6 +112,7 @@ export class CniEndpoint {
         ...(cache ? { api: cache.forRequest(podUid(req.env)) } : {}),
         exec: this.deps.exec,
         keepLogger: true,
+        onGiveUp: this.deps.metrics.observeGiveUp,
       }),
     );
   }

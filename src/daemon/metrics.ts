@@ -98,6 +98,17 @@ export class DaemonMetrics {
     labelNames: ['resource'] as const,
     registers: this.registers,
   });
+  readonly delGiveUps = new Counter({
+    name: 'braid_del_given_up_total',
+    help: 'Attachments whose ADD never succeeded (or whose container is gone) that DEL, GC or the sweep gave up tearing down after releasing what it could; leftovers says whether something known stayed behind (see the error log line).',
+    labelNames: ['leftovers'] as const,
+    registers: this.registers,
+  });
+  readonly sweptRecords = new Counter({
+    name: 'braid_orphan_records_swept_total',
+    help: 'Records of containers that no longer exist, removed by the periodic sweep.',
+    registers: this.registers,
+  });
   readonly configReloads = new Counter({
     name: 'braid_config_reloads_total',
     help: 'Configuration file reloads, by result (ok, invalid).',
@@ -112,6 +123,10 @@ export class DaemonMetrics {
   setSources(sources: MetricSources): void {
     this.sources = sources;
   }
+
+  readonly observeGiveUp = (e: { leftovers: number }): void => {
+    this.delGiveUps.inc({ leftovers: e.leftovers ? 'some' : 'none' });
+  };
 
   readonly observeApi: ApiObserver = (verb, resource, ok) => this.apiRequests.inc({ verb, resource, result: ok ? 'ok' : 'error' });
 

@@ -137,6 +137,33 @@ export class Engine {
     cache.removeRecord(this.cacheDir, { network: list.name, containerId: rt.containerId, ifname: rt.ifname });
   }
 
+  /**
+   * The IPAM plugins of a list, called directly for DEL with their own plugin's config (what
+   * the main plugin would have passed them): frees a reservation even when the main plugin
+   * cannot load its config. Returns the IPAM types released.
+   */
+  async releaseIpam(list: NetConfList, rt: RuntimeConf): Promise<string[]> {
+    const released: string[] = [];
+    const errors: CniError[] = [];
+    for (const plugin of [...list.plugins].reverse()) {
+      const type = (plugin.ipam as { type?: unknown } | undefined)?.type;
+      if (typeof type !== 'string' || type === '') continue;
+      try {
+        await this.invoke('DEL', { type }, buildPluginConfig(plugin, list.name, list.cniVersion, rt.capabilityArgs), rt);
+        released.push(type);
+      } catch (e) {
+        errors.push(toCniError(e));
+      }
+    }
+    if (errors.length) throw joinErrors(errors);
+    return released;
+  }
+
+  /** Drops an attachment's result-cache record (one braid gave up tearing down). */
+  forgetResult(list: NetConfList, rt: Pick<RuntimeConf, 'containerId' | 'ifname'>): void {
+    cache.removeRecord(this.cacheDir, { network: list.name, containerId: rt.containerId, ifname: rt.ifname });
+  }
+
   /** CHECK (>= 0.4.0): in order with the cached result; nothing when disableCheck. */
   async checkList(list: NetConfList, rt: RuntimeConf): Promise<void> {
     if (compareVersions(list.cniVersion, '0.4.0') < 0) {

@@ -24,7 +24,12 @@ export interface MetaContext {
   pod: PodRef | undefined;
   /** Created on first use, so DEL and file-only setups never load the Kubernetes client. */
   api(): Promise<KubeApi | undefined>;
+  /** Told each time DEL gives up on an attachment whose ADD never succeeded (the daemon counts them). */
+  onGiveUp?: GiveUpObserver;
 }
+
+/** `leftovers`: how many things braid could not release itself. */
+export type GiveUpObserver = (e: { leftovers: number }) => void;
 
 export interface ContextOverrides {
   exec?: PluginExec;
@@ -36,6 +41,7 @@ export interface ContextOverrides {
   baseConfig?: Record<string, unknown>;
   /** The daemon configures logging once, not per call. */
   keepLogger?: boolean;
+  onGiveUp?: GiveUpObserver;
 }
 
 // Keys a runtime sets on the entry it calls; everything else comes from the daemon's config.
@@ -77,6 +83,7 @@ export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: Conte
     callerVersion,
     engine,
     pod,
+    ...(overrides.onGiveUp ? { onGiveUp: overrides.onGiveUp } : {}),
     api() {
       if (overrides.api) return Promise.resolve(overrides.api);
       if (!config.kubeconfig) return Promise.resolve(undefined);

@@ -17,7 +17,18 @@ export interface PlannedAttachment {
   isCluster: boolean;
   wantsDefaultRoute?: boolean;
   defaultRouteGateways?: string[];
+  /**
+   * Whether its ADD succeeded: "planned" until its chain ran, "added" once it did, "failed" when
+   * it did not. Absent in records older than the field: treated as "added" (strict DEL).
+   */
+  state?: AttachmentState;
 }
+
+export type AttachmentState = 'planned' | 'added' | 'failed';
+const STATES: readonly unknown[] = ['planned', 'added', 'failed'];
+
+/** No evidence that the attachment's ADD ever succeeded. */
+export const neverAdded = (a: PlannedAttachment): boolean => a.state === 'planned' || a.state === 'failed';
 
 export interface PlanRecord {
   kind: 'braidPlanV1';
@@ -27,6 +38,13 @@ export interface PlanRecord {
   cniArgs: CniArgs;
   pod?: { namespace: string; name: string; uid?: string };
   attachments: PlannedAttachment[];
+  /** When the record was first written (ms since the epoch): sweeps judge a record's age by it. */
+  createdAt?: number;
+  /**
+   * Set when DEL found the records lost and could not learn from the API what to tear down:
+   * a later DEL, `braid gc` or the daemon's sweep finishes the job from the pod's network-status.
+   */
+  unfinished?: { reason: string; since: number };
 }
 
 /** A recorded attachment's list, from the exact bytes ADD sent its delegates. */
@@ -38,12 +56,12 @@ export function planPath(cniDir: string, containerId: string, ifname: string): s
   return join(cniDir, 'plans', `${containerId}-${ifname}`);
 }
 
-export function writePlan(cniDir: string, rec: PlanRecord): void {
+export function writePlan(cniDir: string, rec: PlanRecord, opts: { durable?: boolean } = { durable: true }): void {
   const path = planPath(cniDir, rec.containerId, rec.ifname);
   try {
     ensurePrivateDir(cniDir);
     ensurePrivateDir(join(cniDir, 'plans'));
-    writeFileAtomic(path, JSON.stringify(rec), { durable: true });
+    writeFileAtomic(path, JSON.stringify(rec), { durable: opts.durable === true });
   } catch (e) {
     throw new CniError(Code.IOFailure, `failed to record the plan in ${path}: ${(e as Error).message}`);
   }
@@ -74,8 +92,16 @@ export function decodePlan(text: string): PlanRead {
       isCniArgsValue(p.cniArgs) &&
       Array.isArray(p.attachments) &&
       p.attachments.every(
-        (a) => a && typeof a.config === 'string' && typeof a.ifname === 'string' && typeof a.network === 'string' && isObjectValue(a.capabilityArgs),
+        (a) =>
+          a &&
+          typeof a.config === 'string' &&
+          typeof a.ifname === 'string' &&
+          typeof a.network === 'string' &&
+          isObjectValue(a.capabilityArgs) &&
+          (a.state === undefined || STATES.includes(a.state)),
       ) &&
+      (p.createdAt === undefined || typeof p.createdAt === 'number') &&
+      (p.unfinished === undefined || isObjectValue(p.unfinished)) &&
       printableDepth(text);
     return ok ? { state: 'ok', plan: p } : { state: 'corrupt', reason: 'not a braidPlanV1 record' };
   } catch (e) {

@@ -16,7 +16,7 @@ import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record
 import { waitForReadiness } from '../readiness.js';
 import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
 import { clusterOnly, mergeResults, type AttachmentResult } from '../result-merge.js';
-import { rollback } from './del.js';
+import { errorsOf, NEVER_ADDED, rollback } from './del.js';
 
 // The default-route request of an attachment, as both the plan record and the merge carry it.
 const routeWish = (a: Attachment) => (a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {});
@@ -49,6 +49,7 @@ async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
 
 function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
   return {
+    createdAt: Date.now(),
     kind: 'braidPlanV1',
     containerId: ctx.env.containerId,
     ifname: ctx.env.ifname,
@@ -62,14 +63,16 @@ function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
       capabilityArgs: a.capabilityArgs,
       isCluster: a.isCluster,
       ...routeWish(a),
+      state: 'planned',
     })),
   };
 }
 
-async function runAttachment(ctx: MetaContext, a: Attachment, afterPlugin?: (index: number) => void): Promise<AttachmentResult> {
+async function runAttachment(ctx: MetaContext, a: Attachment, added: Set<Attachment>, afterPlugin?: (index: number) => void): Promise<AttachmentResult> {
   try {
     const rt = runtimeFor(ctx, a);
     const result = await ctx.engine.addList(a.list, { ...rt, args: requestCniArgs(rt.args, a.requested) }, afterPlugin);
+    added.add(a);
     if (a.requested) {
       const missing = missingRequests(result, a.ifname, a.requested);
       if (missing.length) {
@@ -94,23 +97,23 @@ async function runAttachment(ctx: MetaContext, a: Attachment, afterPlugin?: (ind
  * Whatever fails, every started chain has settled before this returns, so rollback never
  * races an ADD still in flight.
  */
-async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachment[]): Promise<AttachmentResult[]> {
+async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachment[], added: Set<Attachment>): Promise<AttachmentResult[]> {
   const [cluster, ...rest] = plan;
   attempted.push(cluster!);
   if (!ctx.config.parallel || rest.length === 0) {
-    const results = [await runAttachment(ctx, cluster!)];
+    const results = [await runAttachment(ctx, cluster!, added)];
     for (const a of rest) {
       attempted.push(a);
-      results.push(await runAttachment(ctx, a));
+      results.push(await runAttachment(ctx, a, added));
     }
     return results;
   }
   const settled = await parallelAdd(
     cluster!,
-    (afterPlugin) => runAttachment(ctx, cluster!, afterPlugin),
+    (afterPlugin) => runAttachment(ctx, cluster!, added, afterPlugin),
     () => {
       attempted.push(...rest);
-      return rest.map((a) => runAttachment(ctx, a));
+      return rest.map((a) => runAttachment(ctx, a, added));
     },
   );
   return settledValues(settled);
@@ -127,6 +130,24 @@ async function writeStatus(ctx: MetaContext, results: AttachmentResult[]): Promi
   }
 }
 
+/**
+ * Tears down every attempted attachment. One whose ADD failed is given up on if its DEL fails
+ * too (after releasing what it held); one whose ADD succeeded keeps strict DEL semantics: if
+ * its rollback fails, the plan is kept, holding just those, for the runtime's DEL.
+ */
+async function rollbackFailedAdd(ctx: MetaContext, rec: PlanRecord, attempted: Attachment[], added: Set<Attachment>): Promise<void> {
+  const items = attempted.map((a) => ({ ...a, lenient: added.has(a) ? undefined : NEVER_ADDED }));
+  const unfinished = await rollback(ctx, items, ctx.config.parallel === true);
+  if (unfinished.length === 0) {
+    removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+    return;
+  }
+  const left = new Set(unfinished.map((u) => u.item.ifname));
+  const attachments = rec.attachments.flatMap((a) => (left.has(a.ifname) ? [{ ...a, state: 'added' as const }] : []));
+  writePlan(ctx.config.cniDir, { ...rec, attachments });
+  log().error({ errors: errorsOf(unfinished).map((e) => e.message) }, 'rollback incomplete; the plan is kept for the runtime DEL');
+}
+
 export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
   // A second ADD without a DEL would re-run delegates over live interfaces, fail, and roll back
   // the pod's working attachments: refuse it and leave the pod as it is.
@@ -139,20 +160,23 @@ export async function add(ctx: MetaContext): Promise<Record<string, unknown>> {
   await waitForReadiness(ctx.config.readinessindicatorfile);
   const plan = await buildPlan(ctx);
   mark('planned');
-  writePlan(ctx.config.cniDir, record(ctx, plan));
+  const rec = record(ctx, plan);
+  writePlan(ctx.config.cniDir, rec);
   mark('plan-written');
   const attempted: Attachment[] = [];
+  const added = new Set<Attachment>();
   let results: AttachmentResult[];
   try {
-    results = await runPlan(ctx, plan, attempted);
+    results = await runPlan(ctx, plan, attempted, added);
     await applyDefaultRoute(ctx.env.netns, results);
   } catch (e) {
     const failure = toCniError(e);
-    const leftovers = await rollback(ctx, attempted, ctx.config.parallel === true);
-    if (leftovers.length === 0) removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
-    else log().error({ errors: leftovers.map((l) => l.message) }, 'rollback incomplete; the plan is kept for the runtime DEL');
+    await rollbackFailedAdd(ctx, rec, attempted, added);
     throw failure;
   }
+  // From here on DEL is strict for every attachment. Not synced to disk: should the record
+  // stay "planned" after a crash, the next DEL is only more forgiving.
+  writePlan(ctx.config.cniDir, { ...rec, attachments: rec.attachments.map((a) => ({ ...a, state: 'added' as const })) }, { durable: false });
   mark('delegates-done');
   await writeStatus(ctx, results);
   mark('status-written');

@@ -1,7 +1,8 @@
-// DEL (issue 3 §8): replay the recorded plan in reverse with no API call; continue past
-// failures and report them (never swallow). With no plan, DEL the cluster network from
-// config; with a corrupt plan, tear down every result-cache record of the container, then
-// drop the plan, so a bad file can neither leak IPs nor make DEL fail forever.
+// DEL: replay the recorded plan in reverse with no API call; continue past failures and
+// report them (never swallow). With no plan, DEL the cluster network from config; with a
+// corrupt plan, tear down every result-cache record of the container, then drop the plan, so a
+// bad file can neither leak IPs nor make DEL fail forever. An attachment whose ADD never
+// succeeded is given up on when its DEL fails, after what it held is released directly.
 import { CniError, toCniError } from '../../cni/errors.js';
 import { parseConfigBytes, type NetConfList } from '../../cni/config.js';
 import { joinErrors } from '../../engine/engine.js';
@@ -9,22 +10,35 @@ import { configBytes, listRecords } from '../../engine/result-cache.js';
 import { log } from '../../log.js';
 import { runtimeFor, type MetaContext } from '../context.js';
 import { parallelDel } from '../schedule.js';
-import { plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
+import { neverAdded, plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
+import { giveUp } from '../give-up.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
 
 export interface Teardown {
   list: NetConfList;
   ifname: string;
   capabilityArgs: Record<string, unknown>;
+  network?: string;
+  /**
+   * Why braid may give up on this attachment when its DEL fails (it has no evidence the ADD
+   * ever succeeded, or no runtime is left to retry); undefined: strict, the failure is returned.
+   */
+  lenient?: string | undefined;
+}
+
+export interface Unfinished {
+  item: Teardown;
+  error: CniError;
 }
 
 /**
- * DEL each attachment, last first; returns the failures (empty when all went), in plan order.
+ * DEL each attachment, last first; returns the strict failures (empty when all went), in plan
+ * order. A lenient attachment's failure is given up on (see give-up.ts) instead.
  * With `parallel` (the first item being the cluster network), the mirror of the parallel ADD:
  * every other attachment at once, alongside the cluster chain's host-side tail, and the
  * cluster's pod-side plugins once they are all gone.
  */
-export async function rollback(ctx: MetaContext, items: Teardown[], parallel = false): Promise<CniError[]> {
+export async function rollback(ctx: MetaContext, items: Teardown[], parallel = false): Promise<Unfinished[]> {
   const errors: Array<CniError | undefined> = [];
   const one = async (k: number, beforePlugin?: (index: number) => Promise<unknown> | undefined) => {
     const t = items[k]!;
@@ -39,12 +53,29 @@ export async function rollback(ctx: MetaContext, items: Teardown[], parallel = f
   } else {
     await parallelDel(items[0]!, (beforePlugin) => one(0, beforePlugin), () => items.slice(1).map((_, j) => one(j + 1)));
   }
-  return errors.filter((e): e is CniError => e !== undefined);
+  const unfinished: Unfinished[] = [];
+  for (const [k, error] of errors.entries()) {
+    if (!error) continue;
+    const item = items[k]!;
+    if (item.lenient) await giveUp(ctx, item, error, item.lenient);
+    else unfinished.push({ item, error });
+  }
+  return unfinished;
 }
 
+export const errorsOf = (u: Unfinished[]): CniError[] => u.map((x) => x.error);
+
+export const NEVER_ADDED = 'whose ADD never succeeded';
+
 /** Every attachment of a recorded plan, as DEL tears it down. */
-export const teardownsOf = (plan: PlanRecord): Teardown[] =>
-  plan.attachments.map((a) => ({ list: plannedList(a), ifname: a.ifname, capabilityArgs: a.capabilityArgs }));
+export const teardownsOf = (plan: PlanRecord, lenientAll?: string): Teardown[] =>
+  plan.attachments.map((a) => ({
+    list: plannedList(a),
+    ifname: a.ifname,
+    capabilityArgs: a.capabilityArgs,
+    network: a.network,
+    lenient: lenientAll ?? (neverAdded(a) ? NEVER_ADDED : undefined),
+  }));
 
 /**
  * A plan is torn down in parallel when braid runs in parallel now and the plan starts with its
@@ -59,7 +90,9 @@ async function clusterFromConfig(ctx: MetaContext): Promise<Teardown[]> {
   if (typeof cn === 'string' && !cn.startsWith('/')) return []; // a NAD: unknowable without the API
   try {
     const net = await resolveClusterNetwork({ api: undefined, config: ctx.config, podNamespace: undefined, nadMemo: new Map() });
-    return [{ list: net.list, ifname: ctx.env.ifname, capabilityArgs: (ctx.config.runtimeConfig ?? {}) as Record<string, unknown> }];
+    // No record says this ADD ever succeeded: a failure here must not make the pod undeletable
+    // (a retried DEL after a failed ADD lands here).
+    return [{ list: net.list, ifname: ctx.env.ifname, capabilityArgs: (ctx.config.runtimeConfig ?? {}) as Record<string, unknown>, lenient: 'with no record of a successful ADD' }];
   } catch (e) {
     log().warn({ err: (e as Error).message }, 'DEL without a plan: cluster network config unavailable');
     return [];
@@ -93,8 +126,8 @@ export async function del(ctx: MetaContext): Promise<undefined> {
     const cluster = (await clusterFromConfig(ctx)).filter((c) => !cached.some((x) => x.ifname === c.ifname));
     items = [...cluster, ...cached];
   }
-  const errors = await rollback(ctx, items, parallel);
-  if (errors.length) throw joinErrors(errors);
+  const unfinished = await rollback(ctx, items, parallel);
+  if (unfinished.length) throw joinErrors(errorsOf(unfinished));
   removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   return undefined;
 }

@@ -1,12 +1,13 @@
-// GC (1.1.0): full DEL for every recorded pod not in the runtime's valid list, then GC
-// forwarded to every network braid has cached, keeping the valid pods' attachments.
+// GC (1.1.0): full DEL for every recorded pod not in the runtime's valid list (given up on
+// when it fails: no runtime will ask again), then GC forwarded to every network braid has
+// cached, keeping the valid pods' attachments.
 import { CniError, Code, toCniError } from '../../cni/errors.js';
 import type { NetConfList } from '../../cni/config.js';
 import { joinErrors, type GcAttachment } from '../../engine/engine.js';
 import { log } from '../../log.js';
 import type { MetaContext } from '../context.js';
-import { listPlans, plannedList, removePlan, type PlanRecord } from '../plan-record.js';
-import { rollback, teardownsOf, parallelTeardown } from './del.js';
+import { listPlans, plannedList, type PlanRecord } from '../plan-record.js';
+import { sweepRecords } from '../sweep.js';
 
 export function validAttachments(raw: unknown): GcAttachment[] {
   if (raw === undefined) return [];
@@ -18,23 +19,15 @@ export function validAttachments(raw: unknown): GcAttachment[] {
 
 export async function gc(ctx: MetaContext, stdinConfig: Record<string, unknown>): Promise<undefined> {
   const valid = validAttachments(stdinConfig['cni.dev/valid-attachments']);
-  const keep = new Set(valid.map((v) => `${v.containerID}\u0000${v.ifname}`));
+  const validContainers = new Set(valid.map((v) => v.containerID));
   const errors: CniError[] = [];
+  for (const swept of await sweepRecords(ctx, { validContainers, graceMs: Infinity })) {
+    for (const msg of swept.errors ?? []) errors.push(new CniError(Code.Internal, msg));
+  }
   const kept: PlanRecord[] = [];
   for (const { file, read } of listPlans(ctx.config.cniDir)) {
-    if (read.state !== 'ok') {
-      log().warn({ file }, 'GC: unreadable plan record left for its DEL');
-      continue;
-    }
-    const p = read.plan;
-    if (keep.has(`${p.containerId}\u0000${p.ifname}`)) {
-      kept.push(p);
-      continue;
-    }
-    const podCtx = { ...ctx, env: { ...ctx.env, containerId: p.containerId, netns: p.netns, ifname: p.ifname, args: p.cniArgs } };
-    const failures = await rollback(podCtx, teardownsOf(p), parallelTeardown(podCtx, p));
-    if (failures.length) errors.push(...failures);
-    else removePlan(ctx.config.cniDir, p.containerId, p.ifname);
+    if (read.state === 'ok') kept.push(read.plan);
+    else log().warn({ file }, 'GC: unreadable plan record left for its DEL');
   }
   // Delegates keep what the valid pods use: every attachment of every kept plan.
   const delegateValid: GcAttachment[] = kept.flatMap((p) => p.attachments.map((a) => ({ containerID: p.containerId, ifname: a.ifname })));
