@@ -149,18 +149,3 @@ export function socketPath(flag: string, path: string): string {
   }
 }
 
-/** As parseFlags, with up to `max` positional arguments. */
-export function parseFlagsWithArgs(
-  argv: string[],
-  options: NonNullable<ParseArgsConfig['options']>,
-  max: number,
-): { values: FlagValues; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, strict: true, allowPositionals: true, options });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (parsed.positionals.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
-  return { values: parsed.values as FlagValues, positionals: parsed.positionals };
-}

@@ -10,6 +10,7 @@ import { parseConfigBytes } from '../cni/config.js';
 import { configBytes, listRecords, type CacheRecord } from '../engine/result-cache.js';
 import { log } from '../log.js';
 import type { MetaContext } from './context.js';
+import { withGcLock } from './container-lock.js';
 import { listPlans, removePlan, type PlanRecord } from './plan-record.js';
 import { errorsOf, parallelTeardown, rollback, teardownsOf, type Teardown } from './verbs/del.js';
 
@@ -148,4 +149,10 @@ export async function sweepRecords(ctx: MetaContext, opts: SweepOptions): Promis
   }
   for (const e of out) if (e.action !== 'kept' || e.errors) log().info({ ...e }, 'orphan record swept');
   return out;
+}
+
+/** sweepRecords with no ADD, DEL or CHECK in flight (GC's lock); a dry run needs no lock. */
+export function sweepLocked(ctx: MetaContext, opts: SweepOptions, waitMs?: number): Promise<SweepEntry[]> {
+  if (opts.dryRun) return sweepRecords(ctx, opts);
+  return withGcLock(ctx.config.cniDir, () => sweepRecords(ctx, opts), waitMs);
 }

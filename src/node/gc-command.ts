@@ -1,7 +1,7 @@
 // `braid gc`: removes the records of containers that no longer exist, tearing down what they
 // still hold; with --dry-run it lists what it would remove and why.
 import { parseFlags, UsageError } from '../cli/flags.js';
-import { sweepRecords, type SweepEntry } from '../meta/sweep.js';
+import { sweepLocked, type SweepEntry } from '../meta/sweep.js';
 import { DEFAULT_CONFIG, nodeContext } from './node-context.js';
 
 export const DEFAULT_GRACE_SECONDS = 300;
@@ -51,7 +51,6 @@ export async function gcMain(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean' },
       grace: { type: 'string' },
       format: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     });
     if (v.help) {
       process.stdout.write(GC_HELP);
@@ -65,7 +64,7 @@ export async function gcMain(argv: string[]): Promise<number> {
   }
   let entries: SweepEntry[];
   try {
-    entries = await sweepRecords(nodeContext(o.config), { graceMs: o.graceMs, dryRun: o.dryRun });
+    entries = await sweepLocked(nodeContext(o.config), { graceMs: o.graceMs, dryRun: o.dryRun });
   } catch (e) {
     process.stderr.write(`braid gc: ${(e as Error).message}\n`);
     return 1;
