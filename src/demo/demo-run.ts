@@ -185,7 +185,7 @@ export class Demo {
   private install(n: Node): CniRuntime {
     const { r, o } = this;
     r.title('braid install');
-    const args = ['install', '--cni-conf-dir', n.netd, '--cni-bin-dir', n.bin, '--kubeconfig', n.api.kubeconfig, '--networks-dir', join(n.work, 'braid-net.d'), '--cni-dir', n.braidState, '--log-file', n.logFile, '--log-level', 'info', '--wait-timeout', '10'];
+    const args = ['install', '--one-shot', '--cni-conf-dir', n.netd, '--cni-bin-dir', n.bin, '--kubeconfig', n.api.kubeconfig, '--networks-dir', join(n.work, 'braid-net.d'), '--cni-dir', n.braidState, '--log-file', n.logFile, '--log-level', 'info', '--wait-timeout', '10'];
     r.line(`$ braid ${args.join(' ')}`);
     const inst = run(process.execPath, [o.bundle, ...args], { allowFail: true });
     r.block(inst.stderr.replace(/^braid install: /gm, ''));

@@ -21,19 +21,22 @@ export function runningBinary(argv1: string | undefined): string {
   return path;
 }
 
+/**
+ * What goes onto the host. Daemon mode: braid-shim alone, a static C program, since braid and
+ * Node.js run in the daemon's container. One-shot: braid, and braid-spawner where the build
+ * made one (braid starts its delegates through it when it sits beside braid).
+ */
 function binaries(o: InstallOptions): Array<{ src: string; dest: string }> {
   const braid = o.source ?? runningBinary(process.argv[1]);
-  const out = [{ src: braid, dest: join(o.binDir, 'braid') }];
-  // Optional: one-shot braid starts its delegates through it when it sits beside braid.
-  const spawner = join(dirname(braid), 'braid-spawner');
-  if (statSync(spawner, { throwIfNoEntry: false })?.isFile()) out.push({ src: spawner, dest: join(o.binDir, 'braid-spawner') });
+  const beside = (name: string) => join(dirname(braid), name);
   if (o.daemon) {
-    const shim = join(dirname(braid), 'braid-shim');
-    if (!statSync(shim, { throwIfNoEntry: false })?.isFile()) {
-      throw new Error(`--daemon needs the braid-shim binary beside ${braid} (${shim} is missing); build it with npm run build`);
+    if (!statSync(beside('braid-shim'), { throwIfNoEntry: false })?.isFile()) {
+      throw new Error(`daemon mode needs the braid-shim binary beside ${braid} (${beside('braid-shim')} is missing; npm run build makes it), or pass --one-shot`);
     }
-    out.push({ src: shim, dest: join(o.binDir, 'braid-shim') });
+    return [{ src: beside('braid-shim'), dest: join(o.binDir, 'braid-shim') }];
   }
+  const out = [{ src: braid, dest: join(o.binDir, 'braid') }];
+  if (statSync(beside('braid-spawner'), { throwIfNoEntry: false })?.isFile()) out.push({ src: beside('braid-spawner'), dest: join(o.binDir, 'braid-spawner') });
   return out;
 }
 

@@ -38,7 +38,10 @@ Options:
                          another file takes its place, or the token rotates; remove the
                          entry while no default network exists
   --cleanup-on-exit      with --watch: on SIGTERM/SIGINT remove the files braid wrote
-  --daemon               write a braid-shim entry for the braid daemon (copies braid-shim too)
+  --one-shot             write a braid entry: the runtime runs braid itself per CNI call,
+                         so the host needs Node.js 20+ (no daemon, no Kubernetes needed)
+  --daemon               the default: write a braid-shim entry for the braid daemon (copies
+                         braid-shim, a small C program, next to braid)
   --daemon-socket PATH   the daemon's socket (default ${DEFAULT_DAEMON_SOCKET})
   --dry-run              print what would be written and change nothing
   --networks-dir DIR     braid's confDir: on-disk networks (default /etc/cni/braid/net.d)
@@ -86,6 +89,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     watch: { type: 'boolean', default: false },
     'cleanup-on-exit': { type: 'boolean', default: false },
     daemon: { type: 'boolean', default: false },
+    'one-shot': { type: 'boolean', default: false },
     'daemon-socket': { type: 'string', default: DEFAULT_DAEMON_SOCKET },
     'dry-run': { type: 'boolean', default: false },
     'networks-dir': { type: 'string', default: '/etc/cni/braid/net.d' },
@@ -102,6 +106,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
   }
   if (b('cleanup-on-exit') && !b('watch')) throw new UsageError('--cleanup-on-exit only makes sense with --watch');
   if (b('dry-run') && b('watch')) throw new UsageError('--dry-run cannot be combined with --watch');
+  if (b('daemon') && b('one-shot')) throw new UsageError('--one-shot and --daemon exclude each other');
   const logFile = s('log-file');
   if (!(LOG_LEVELS as readonly string[]).includes(s('log-level').toLowerCase())) {
     throw new UsageError(`--log-level: ${JSON.stringify(s('log-level'))}: not one of ${LOG_LEVELS.join(', ')}`);
@@ -113,7 +118,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     waitTimeoutS: wait,
     watch: b('watch'),
     cleanupOnExit: b('cleanup-on-exit'),
-    daemon: b('daemon'),
+    daemon: !b('one-shot'),
     daemonSocket: abs('--daemon-socket', s('daemon-socket')),
     dryRun: b('dry-run'),
     networksDir: abs('--networks-dir', s('networks-dir')),

@@ -1,6 +1,7 @@
-// The DaemonSet that runs `braid install --watch --cleanup-on-exit` on every node, and in
-// --daemon mode the braid daemon beside it. Host paths are mounted at the same paths in the
-// container, so every path the installer writes into 00-braid.conflist is valid on the host.
+// The DaemonSet that runs `braid install --watch --cleanup-on-exit` on every node and, in
+// daemon mode (the default), the braid daemon beside it. Host paths are mounted at the same
+// paths in the container, so every path the installer writes into 00-braid.conflist is valid
+// on the host.
 import { NAME } from './rbac.js';
 
 export interface DaemonSetOptions {
@@ -64,7 +65,7 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
   const install = {
     name: 'install',
     image: o.image,
-    command: ['braid', ...installArgs, ...(o.daemon ? ['--daemon'] : [])],
+    command: ['braid', ...installArgs, o.daemon ? '--daemon' : '--one-shot'],
     resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
     securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
     volumeMounts: [conf, bin, state].map(mount),

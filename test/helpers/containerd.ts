@@ -131,6 +131,7 @@ export class CriNode {
     } else {
       const out = await runInstall([
         ...common,
+        '--one-shot',
         ...(c.kubeconfig ? ['--kubeconfig', c.kubeconfig as string] : []),
         '--cni-dir', this.cniDir, '--networks-dir', this.networksDir, '--log-file', this.braidLog, '--log-level', 'debug',
       ]);

@@ -41,7 +41,7 @@ it('installs an entry that libcni loads first and that attaches a pod through br
   const kubeconfig = t.api.writeKubeconfig(t.world.dir('kubeconfig'));
 
   const out = await runInstall([
-    '--cni-conf-dir', conf, '--cni-bin-dir', bin, '--kubeconfig', kubeconfig,
+    '--one-shot', '--cni-conf-dir', conf, '--cni-bin-dir', bin, '--kubeconfig', kubeconfig,
     '--cni-dir', cniDir, '--networks-dir', t.world.dir('networks'), '--log-file', t.world.dir('braid.log'),
   ]);
   expect(out.status, out.stderr).toBe(0);

@@ -27,7 +27,8 @@ let bin: string;
 const entryPath = () => join(conf, '00-braid.conflist');
 const entry = () => JSON.parse(readFileSync(entryPath(), 'utf8'));
 const kubeconfigPath = () => join(conf, 'braid.d', 'braid.kubeconfig');
-const base = () => ['--cni-conf-dir', conf, '--cni-bin-dir', bin];
+const dirs = () => ['--cni-conf-dir', conf, '--cni-bin-dir', bin];
+const base = () => [...dirs(), '--one-shot'];
 
 beforeAll(() => assertBuilt());
 beforeEach(() => {
@@ -154,28 +155,32 @@ describe('braid install', () => {
     expect(entry().plugins[0].kubeconfig).toBe(kubeconfigPath());
   });
 
-  it('--daemon writes a braid-shim entry and copies the shim; without a shim it says what is missing', async () => {
+  it('by default (daemon mode) writes a braid-shim entry and copies only the shim; without a shim it says what is missing', async () => {
     writeFileSync(join(conf, '10-bridge.conflist'), bridgeConflist('cluster'));
     const src = join(tmp, 'src');
     mkdirSync(src);
     copyFileSync(BRAID, join(src, 'braid'));
-    const missing = await runInstall([...base(), '--daemon', '--source', join(src, 'braid')]);
+    const missing = await runInstall([...dirs(), '--source', join(src, 'braid')]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain(`--daemon needs the braid-shim binary beside ${join(src, 'braid')}`);
+    expect(missing.stderr).toContain(`daemon mode needs the braid-shim binary beside ${join(src, 'braid')}`);
     writeFileSync(join(src, 'braid-shim'), '#!/bin/sh\nexit 0\n');
     chmodSync(join(src, 'braid-shim'), 0o755);
-    const out = await runInstall([...base(), '--daemon', '--daemon-socket', '/run/b/b.sock', '--source', join(src, 'braid')]);
+    writeFileSync(join(src, 'braid-spawner'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(src, 'braid-spawner'), 0o755);
+    const out = await runInstall([...dirs(), '--daemon-socket', '/run/b/b.sock', '--source', join(src, 'braid')]);
     expect(out.status, out.stderr).toBe(0);
     expect(entry()).toEqual({
       cniVersion: '0.4.0',
       name: 'braid-cni-network',
       plugins: [{ type: 'braid-shim', daemonSocket: '/run/b/b.sock', capabilities: { 'io.kubernetes.cri.pod-annotations': true, portMappings: true } }],
     });
-    expect(readdirSync(bin).sort()).toEqual(['braid', 'braid-shim']);
-    // braid-spawner beside braid (a build with a C compiler) goes along, daemon or not.
-    writeFileSync(join(src, 'braid-spawner'), '#!/bin/sh\nexit 0\n');
-    chmodSync(join(src, 'braid-spawner'), 0o755);
+    // The host needs no Node.js: braid and its spawner stay in the daemon's image.
+    expect(readdirSync(bin)).toEqual(['braid-shim']);
+    // --daemon says the same explicitly.
+    expect((await runInstall([...dirs(), '--daemon', '--daemon-socket', '/run/b/b.sock', '--source', join(src, 'braid')])).stderr).toContain('is up to date');
+    // --one-shot: braid, and braid-spawner beside it (a build with a C compiler).
     expect((await runInstall([...base(), '--source', join(src, 'braid')])).status).toBe(0);
+    expect(entry().plugins[0].type).toBe('braid');
     expect(readdirSync(bin).sort()).toEqual(['braid', 'braid-shim', 'braid-spawner']);
   });
 
@@ -185,6 +190,7 @@ describe('braid install', () => {
     [['--wait-timeout', 'soon'], /--wait-timeout: "soon": not a number of seconds/],
     [['--watch', '--dry-run'], /--dry-run cannot be combined with --watch/],
     [['--log-level', 'loud'], /--log-level: "loud": not one of /],
+    [['--daemon'], /--one-shot and --daemon exclude each other/],
   ])('usage error %j exits 2', async (args, msg) => {
     const out = await runInstall([...base(), ...args]);
     expect(out.status).toBe(2);

@@ -1,4 +1,4 @@
-// `braid manifests` (issue 5 §2): parses as Kubernetes YAML with exactly the CRD, RBAC and
+// `braid manifests`: parses as Kubernetes YAML with exactly the CRD, RBAC and
 // DaemonSet expected, the RBAC no wider than braid's API calls, and braid validate is happy.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -44,12 +44,12 @@ function readmeRbacRows(): Array<{ resource: string; verbs: string[]; granted: s
     return { resource: unquote(resource!), verbs: verbs!.split(',').map((v) => unquote(v.trim())), granted: unquote(granted!) };
   });
   expect(rows.length).toBeGreaterThan(0);
-  for (const r of rows) expect(['always', '--daemon']).toContain(r.granted);
+  for (const r of rows) expect(['always', 'daemon']).toContain(r.granted);
   return rows;
 }
 
 describe('braid manifests', () => {
-  it('prints the CRD, ServiceAccount, ClusterRole, ClusterRoleBinding and DaemonSet, nothing else', () => {
+  it('prints the CRD, ServiceAccount, ClusterRole, ClusterRoleBinding, the daemon ConfigMap and DaemonSet, nothing else', () => {
     const { status, docs, stdout } = manifests();
     expect(status).toBe(0);
     expect(docs.map((d) => `${d.apiVersion} ${d.kind}`)).toEqual([
@@ -57,8 +57,10 @@ describe('braid manifests', () => {
       'v1 ServiceAccount',
       'rbac.authorization.k8s.io/v1 ClusterRole',
       'rbac.authorization.k8s.io/v1 ClusterRoleBinding',
+      'v1 ConfigMap',
       'apps/v1 DaemonSet',
     ]);
+    expect(byKind(manifests(['--one-shot']).docs, 'ConfigMap')).toEqual([]);
     expect(stdout).not.toMatch(/[&*]a\d/); // no YAML anchors: plain for kubectl and humans
   });
 
@@ -71,8 +73,8 @@ describe('braid manifests', () => {
     expect(crd.spec.names.shortNames).toEqual(['nad', 'net-attach-def']);
   });
 
-  it('grants exactly the rights braid uses, bound to its ServiceAccount', () => {
-    const { docs } = manifests();
+  it('--one-shot grants exactly the rights one-shot braid uses, bound to its ServiceAccount', () => {
+    const { docs } = manifests(['--one-shot']);
     expect(one(docs, 'ClusterRole').rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
       { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
@@ -84,8 +86,8 @@ describe('braid manifests', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'kube-system' }]);
   });
 
-  it('runs braid install --watch --cleanup-on-exit on every node with the CNI host paths', () => {
-    const { docs } = manifests();
+  it('--one-shot runs braid install --watch --cleanup-on-exit on every node with the CNI host paths', () => {
+    const { docs } = manifests(['--one-shot']);
     const ds = one(docs, 'DaemonSet');
     expect(ds.metadata.namespace).toBe('kube-system');
     const pod = ds.spec.template.spec;
@@ -126,8 +128,9 @@ describe('braid manifests', () => {
     }
   });
 
-  it('--daemon adds the daemon container, its config, socket dir and metrics port', () => {
-    const { docs } = manifests(['--daemon']);
+  it('daemon mode (the default, or --daemon) adds the daemon container, its config, socket dir and metrics port', () => {
+    const { docs, stdout } = manifests();
+    expect(manifests(['--daemon']).stdout).toBe(stdout);
     const cm = one(docs, 'ConfigMap');
     const pod = one(docs, 'DaemonSet').spec.template.spec;
     expect(pod.containers.map((c: Obj) => c.name)).toEqual(['install', 'daemon']);
@@ -153,19 +156,19 @@ describe('braid manifests', () => {
     ]);
   });
 
-  it.each([[[]], [['--daemon']]])("the README's RBAC table lists exactly the rights granted (%j)", (args) => {
+  it.each([[[]], [['--one-shot']]])("the README's RBAC table lists exactly the rights granted (%j)", (args) => {
     const granted = one(manifests(args).docs, 'ClusterRole').rules.flatMap((r: Obj) =>
       r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${r.apiGroups.join(',')}/${res} ${v}`)),
     );
     const groupOf = (resource: string) => (resource.startsWith('network-attachment-definitions') ? 'k8s.cni.cncf.io' : '');
     const documented = readmeRbacRows()
-      .filter((row) => row.granted === 'always' || args.includes(row.granted))
+      .filter((row) => row.granted === 'always' || row.granted === (args.includes('--one-shot') ? 'one-shot' : 'daemon'))
       .flatMap((row) => row.verbs.map((v) => `${groupOf(row.resource)}/${row.resource} ${v}`));
     expect([...documented].sort()).toEqual([...granted].sort());
     expect(new Set(documented).size).toBe(documented.length);
   });
 
-  it.each([[[]], [['--daemon']]])('round-trips through braid validate (%j)', (args) => {
+  it.each([[[]], [['--one-shot']]])('round-trips through braid validate (%j)', (args) => {
     const { stdout } = manifests(args);
     const v = spawnSync(BRAID, ['validate', '--strict', '-'], { input: stdout, encoding: 'utf8' });
     expect(v.status, v.stdout + v.stderr).toBe(0);
@@ -177,6 +180,7 @@ describe('braid manifests', () => {
     [['--cni-bin-dir', 'opt/cni/bin'], /--cni-bin-dir: "opt\/cni\/bin": not an absolute host path/],
     [['--frobnicate'], /^braid manifests: unknown option --frobnicate$/m],
     [['-n', 'x'], /^braid manifests: unknown option -n$/m],
+    [['--one-shot', '--daemon'], /--one-shot and --daemon exclude each other/],
   ])('usage error %j exits 2', (args, msg) => {
     const r = manifests(args);
     expect(r.status).toBe(2);
