@@ -47,7 +47,7 @@ describe('the default network of a directory: 05-alpha.conf before 10-beta.confl
       kubeconfig,
       'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "https://198.18.0.1:6443"}}]\nusers: [{name: u, user: {token: t}}]\n',
     );
-    const r = await runInstall(['--cni-conf-dir', dir, '--cni-bin-dir', world.dir('bin'), '--dry-run', '--kubeconfig', kubeconfig]);
+    const r = await runInstall(['--one-shot', '--cni-conf-dir', dir, '--cni-bin-dir', world.dir('bin'), '--dry-run', '--kubeconfig', kubeconfig]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`"clusterNetwork": "${join(dir, '05-alpha.conf')}"`);
   });
