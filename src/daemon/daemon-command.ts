@@ -5,7 +5,9 @@
 import { availableParallelism, hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { existingFile, parseFlags, socketPath, UsageError } from '../cli/flags.js';
-import { execaExec, freezePluginEnv, makePluginExec } from '../engine/exec-plugin.js';
+import { execaExec, freezePluginEnv, makePluginExec, type PluginExec } from '../engine/exec-plugin.js';
+import { buildContext } from '../meta/context.js';
+import { sweepLocked } from '../meta/sweep.js';
 import { loadSpawner, spawnerBeside } from '../engine/spawner.js';
 import { configureLogger, log } from '../log.js';
 import { CniEndpoint } from './cni-endpoint.js';
@@ -28,6 +30,9 @@ Options:
   --node-name NAME          this node, for the pod informer (default: $NODE_NAME, else the hostname)
   --max-delegates N         delegate plugins running at once (default: 2 per CPU, at least 4)
   --shutdown-timeout SEC    how long SIGTERM waits for in-flight requests (default: 60)
+  --sweep-interval SEC      how often to look for records of containers that no longer exist
+                            and tear them down (default 300; 0: never)
+  --sweep-grace SEC         how long a recorded netns must have been gone first (default 300)
   --no-spawner              fork delegates from the daemon itself (default: through braid-spawner,
                             the small C helper beside the braid binary, when it is there)
   -h, --help                show this help
@@ -41,12 +46,21 @@ interface DaemonOptions {
   maxDelegates: number;
   shutdownTimeoutMs: number;
   spawner: boolean;
+  sweepIntervalMs: number;
+  sweepGraceMs: number;
 }
 
 function positiveInt(v: string | undefined, flag: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: ${JSON.stringify(v)}: not a positive integer`);
+  return n;
+}
+
+function seconds(v: string | undefined, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -67,6 +81,8 @@ function parseOptions(argv: string[]): DaemonOptions | 'help' {
     'max-delegates': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     'no-spawner': { type: 'boolean' },
+    'sweep-interval': { type: 'string' },
+    'sweep-grace': { type: 'string' },
   });
   const str = (k: string) => values[k] as string | undefined;
   if (values.help) return 'help';
@@ -79,6 +95,8 @@ function parseOptions(argv: string[]): DaemonOptions | 'help' {
     maxDelegates: positiveInt(str('max-delegates'), '--max-delegates', Math.max(4, 2 * availableParallelism())),
     shutdownTimeoutMs: positiveInt(str('shutdown-timeout'), '--shutdown-timeout', 60) * 1000,
     spawner: !values['no-spawner'],
+    sweepIntervalMs: seconds(str('sweep-interval'), '--sweep-interval', 300) * 1000,
+    sweepGraceMs: seconds(str('sweep-grace'), '--sweep-grace', 300) * 1000,
   };
   return {
     ...o,
@@ -121,6 +139,39 @@ const closeServer = (server: Server | undefined) =>
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+
+/**
+ * The periodic sweep of orphan records: a netns must be seen gone for the whole grace period
+ * (remembered between sweeps), so a runtime's own DEL goes first and a netns briefly out of
+ * view is never taken for a gone one.
+ */
+function startSweeper(o: DaemonOptions, raw: () => Record<string, unknown>, exec: PluginExec, metrics: DaemonMetrics): NodeJS.Timeout | undefined {
+  if (o.sweepIntervalMs === 0) return undefined;
+  const goneSince = new Map<string, number>();
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void (async () => {
+      try {
+        const ctx = buildContext(
+          { command: 'GC', containerId: '', netns: '', ifname: '', args: [], argsRaw: '', path: (process.env.CNI_PATH ?? '/opt/cni/bin').split(':').filter(Boolean) },
+          Buffer.from('{}'),
+          { baseConfig: raw(), exec, keepLogger: true, onGiveUp: metrics.observeGiveUp },
+        );
+        const swept = await sweepLocked(ctx, { graceMs: o.sweepGraceMs, goneSince }, 30_000);
+        const removed = swept.filter((e) => e.action === 'removed').length;
+        if (removed) metrics.sweptRecords.inc(removed);
+      } catch (e) {
+        log().warn({ err: (e as Error).message }, 'orphan record sweep failed; trying again at the next interval');
+      } finally {
+        running = false;
+      }
+    })();
+  }, o.sweepIntervalMs);
+  timer.unref();
+  return timer;
+}
 
 export async function daemonMain(argv: string[]): Promise<number> {
   const o = parseOptions(argv);
@@ -222,6 +273,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
     'braid daemon serving',
   );
 
+  const sweeper = startSweeper(o, () => current.raw, exec, metrics);
+
   const finished = new Promise<number>((resolve) => {
     const shutdown = async (signal: string) => {
       if (shuttingDown) {
@@ -231,6 +284,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       shuttingDown = true;
       log().info({ signal, inflight: endpoint.inflight }, 'shutting down: finishing in-flight requests');
       endpoint.beginShutdown();
+      clearInterval(sweeper);
       const closed = Promise.all([closeServer(unixServer), closeServer(tcpServer)]);
       const drained = await endpoint.drain(o.shutdownTimeoutMs);
       if (!drained) log().error({ inflight: endpoint.inflight }, 'shutdown timeout: exiting with requests still running');

@@ -71,3 +71,20 @@ function run(binary: string, env: Record<string, string>, input: string): Promis
 
 export const k8sArgs = (ns: string, name: string, uid?: string) =>
   `IgnoreUnknown=1;K8S_POD_NAMESPACE=${ns};K8S_POD_NAME=${name};K8S_POD_INFRA_CONTAINER_ID=x${uid ? `;K8S_POD_UID=${uid}` : ''}`;
+
+/** An operator command of dist/braid (`braid gc ...`), async so an in-process API server keeps answering. */
+export function braidCli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BRAID, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? (signal ? 128 : -1), stdout, stderr });
+    });
+  });
+}
