@@ -9,6 +9,7 @@ import { flushTrace, mark } from '../trace.js';
 import type { InformerCache } from './informer-cache.js';
 import type { OperationLocks } from './limiter.js';
 import type { DaemonMetrics } from './metrics.js';
+import type { StatusQueue } from './status-queue.js';
 
 /** The only variables a shim forwards; anything else in the request is refused. */
 export const CNI_VARS = ['CNI_COMMAND', 'CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] as const;
@@ -45,6 +46,7 @@ export interface CniEndpointDeps {
   exec: PluginExec;
   locks: OperationLocks;
   metrics: DaemonMetrics;
+  statusQueue?: StatusQueue;
 }
 
 const errorAnswer = (e: CniError, stdin?: Buffer): CniResponse => ({ exitCode: 1, stdout: `${JSON.stringify(e.toJSON(callerVersion(stdin)))}\n` });
@@ -106,15 +108,18 @@ export class CniEndpoint {
 
   private serve(req: ShimRequest): Promise<CniResponse> {
     const { baseConfig, cache } = this.deps.snapshot();
-    return this.deps.locks.run(req.env.CNI_COMMAND, req.env.CNI_CONTAINERID, () =>
-      cniResponse(req.env, req.stdin, {
+    const queue = this.deps.statusQueue;
+    return this.deps.locks.run(req.env.CNI_COMMAND, req.env.CNI_CONTAINERID, () => {
+      // The container's network-status is moot once it is being deleted.
+      if (req.env.CNI_COMMAND === 'DEL' && queue) queue.cancel(req.env.CNI_CONTAINERID ?? '', req.env.CNI_IFNAME ?? '');
+      return cniResponse(req.env, req.stdin, {
         baseConfig,
-        ...(cache ? { api: cache.forRequest(podUid(req.env)) } : {}),
+        ...(cache ? { api: cache.forRequest(podUid(req.env)), statusWriter: queue } : {}),
         exec: this.deps.exec,
         keepLogger: true,
         onGiveUp: this.deps.metrics.observeGiveUp,
-      }),
-    );
+      });
+    });
   }
 
   /** New requests get code 11 from now on (the runtime retries against the next daemon). */

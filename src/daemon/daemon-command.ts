@@ -13,10 +13,12 @@ import { configureLogger, log } from '../log.js';
 import { CniEndpoint } from './cni-endpoint.js';
 import { ConfigWatcher, loadDaemonConfig, type LoadedConfig } from './config-reload.js';
 import { InformerCache } from './informer-cache.js';
+import type { Backoff } from './informer.js';
 import { OperationLocks, Semaphore, limitExec } from './limiter.js';
 import { DaemonMetrics } from './metrics.js';
 import { createDaemonServer, type DaemonRoutes } from './server.js';
 import { DEFAULT_SOCKET, listenOnSocket, removeSocket, type SocketHandle } from './socket.js';
+import { StatusQueue } from './status-queue.js';
 
 export const DAEMON_USAGE = `Usage: braid daemon --config FILE [options]
 
@@ -33,6 +35,9 @@ Options:
   --sweep-interval SEC      how often to look for records of containers that no longer exist
                             and tear them down (default 300; 0: never)
   --sweep-grace SEC         how long a recorded netns must have been gone first (default 300)
+  --api-backoff-initial D   first wait before retrying a failed informer list/watch or
+                            network-status write, e.g. 500ms, 2s (default: 500ms)
+  --api-backoff-max D       longest wait between those retries, e.g. 30s, 1m (default: 30s)
   --no-spawner              fork delegates from the daemon itself (default: through braid-spawner,
                             the small C helper beside the braid binary, when it is there)
   -h, --help                show this help
@@ -48,6 +53,7 @@ interface DaemonOptions {
   spawner: boolean;
   sweepIntervalMs: number;
   sweepGraceMs: number;
+  apiBackoff: Backoff;
 }
 
 function positiveInt(v: string | undefined, flag: string, dflt: number): number {
@@ -62,6 +68,15 @@ function seconds(v: string | undefined, flag: string, dflt: number): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
   return n;
+}
+
+/** "250ms", "2s", "1.5m" (a bare number is seconds) to milliseconds. */
+function duration(v: string | undefined, flag: string, dfltMs: number): number {
+  if (v === undefined) return dfltMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!(ms >= 1 && ms <= 3_600_000)) throw new UsageError(`${flag}: ${JSON.stringify(v)}: not a duration from 1ms to 60m (e.g. 500ms, 2s, 1m)`);
+  return Math.round(ms);
 }
 
 function hostPort(v: string | undefined): DaemonOptions['metricsAddress'] {
@@ -83,13 +98,21 @@ function parseOptions(argv: string[]): DaemonOptions | 'help' {
     'no-spawner': { type: 'boolean' },
     'sweep-interval': { type: 'string' },
     'sweep-grace': { type: 'string' },
+    'api-backoff-initial': { type: 'string' },
+    'api-backoff-max': { type: 'string' },
   });
   const str = (k: string) => values[k] as string | undefined;
   if (values.help) return 'help';
   const config = str('config');
   if (!config) throw new UsageError('--config FILE is required');
+  const apiBackoff = {
+    initialMs: duration(str('api-backoff-initial'), '--api-backoff-initial', 500),
+    maxMs: duration(str('api-backoff-max'), '--api-backoff-max', 30_000),
+  };
+  if (apiBackoff.maxMs < apiBackoff.initialMs) throw new UsageError(`--api-backoff-max: ${JSON.stringify(str('api-backoff-max'))}: shorter than --api-backoff-initial`);
   // What the flags say first, then what the filesystem says about the paths they name.
   const o = {
+    apiBackoff,
     metricsAddress: hostPort(str('metrics-address')),
     nodeName: str('node-name') || process.env.NODE_NAME || hostname(),
     maxDelegates: positiveInt(str('max-delegates'), '--max-delegates', Math.max(4, 2 * availableParallelism())),
@@ -119,6 +142,8 @@ async function makeCache(c: LoadedConfig, o: DaemonOptions, metrics: DaemonMetri
     observe: metrics.observeApi,
     onLookup: (resource, result) => metrics.cacheLookups.inc({ resource, result }),
     onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
+    onRelist: (resource) => metrics.informerRelists.inc({ resource }),
+    backoff: o.apiBackoff,
   });
   cache.start();
   return cache;
@@ -203,16 +228,24 @@ export async function daemonMain(argv: string[]): Promise<number> {
     log().fatal({ err: (e as Error).message }, 'braid daemon cannot start');
     return 1;
   }
-  metrics.setSources({ delegatesWaiting: () => delegates.waiting, informers: () => cache?.stats() ?? [] });
+  const statusQueue = new StatusQueue({
+    api: () => cache?.forRequest(),
+    cachedUid: (namespace, name) => cache?.cachedPodUid(namespace, name),
+    backoff: o.apiBackoff,
+    onResult: (result) => metrics.statusWrites.inc({ result }),
+    onFailedAttempt: (reason) => metrics.statusWriteFailures.inc({ reason }),
+  });
+  metrics.setSources({ delegatesWaiting: () => delegates.waiting, informers: () => cache?.stats() ?? [], statusWritesPending: () => statusQueue.size });
 
-  const endpoint = new CniEndpoint({ snapshot: () => ({ baseConfig: current.raw, cache }), exec, locks: new OperationLocks(), metrics });
+  const endpoint = new CniEndpoint({ snapshot: () => ({ baseConfig: current.raw, cache }), exec, locks: new OperationLocks(), metrics, statusQueue });
   let shuttingDown = false;
   const routes: DaemonRoutes = {
     cni: (body) => endpoint.handle(body),
     healthz: () => ({ ok: true, detail: 'ok' }),
     readyz: () => {
       if (shuttingDown) return { ok: false, detail: 'shutting down' };
-      if (cache && !cache.synced) return { ok: false, detail: 'informer caches not synced yet' };
+      const unhealthy = cache?.unhealthy();
+      if (unhealthy) return { ok: false, detail: unhealthy };
       return { ok: true, detail: cache ? 'ok: informer caches synced' : 'ok: no kubeconfig, no informers' };
     },
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
@@ -290,6 +323,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       if (!drained) log().error({ inflight: endpoint.inflight }, 'shutdown timeout: exiting with requests still running');
       watcher.stop();
       removeSocket(socket);
+      statusQueue.stop();
       await cache?.stop();
       if (drained) await Promise.all([closed, spawner?.close()]);
       log().info('braid daemon stopped');

@@ -5,7 +5,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { CniError, Code } from '../cni/errors.js';
 import { kubeApiFromKubeconfig, NAD_PATH, type KubeApi, type KubeObject } from '../k8s/kube-api.js';
-import { Informer, type Backoff } from './informer.js';
+import { Informer, type Backoff, type InformerHealth } from './informer.js';
 import { METADATA_ONLY } from './kube-list.js';
 import type { ApiObserver, ApiResource } from './metrics.js';
 import { slimNad, slimPod } from './slim-objects.js';
@@ -17,6 +17,7 @@ export interface InformerCacheOptions {
   observe?: ApiObserver;
   onLookup?: (resource: ApiResource, result: 'hit' | 'miss' | 'negative') => void;
   onRestart?: (resource: ApiResource) => void;
+  onRelist?: (resource: ApiResource) => void;
   backoff?: Partial<Backoff>;
   /** How long a NAD 404 from the fallback GET is remembered (the watch still wins at once). */
   negativeTtlMs?: number;
@@ -42,6 +43,7 @@ export class InformerCache {
       listTimeoutMs: Math.max(opts.apiTimeoutMs, 60_000),
       backoff: { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
       onRestart: opts.onRestart ?? (() => undefined),
+      onRelist: opts.onRelist,
     };
     this.pods = new Informer({ ...common, resource: 'pods', path: '/api/v1/pods', fieldSelector: `spec.nodeName=${opts.nodeName}`, accept: METADATA_ONLY, slim: slimPod });
     this.nads = new Informer({ ...common, resource: 'network-attachment-definitions', path: `${NAD_PATH}/network-attachment-definitions`, slim: slimNad });
@@ -71,11 +73,23 @@ export class InformerCache {
     return this.pods.synced && this.nads.synced;
   }
 
-  stats(): Array<{ resource: ApiResource; synced: boolean; objects: number }> {
+  /** Why the cache is not fit to serve (not synced, or an informer cannot list or watch). */
+  unhealthy(): string | undefined {
+    if (!this.synced) return 'informer caches not synced yet';
+    const down = this.stats().filter((s) => !s.health.up);
+    return down.length ? down.map((s) => `informer ${s.resource} cannot list or watch: ${s.health.lastError?.reason ?? 'starting'}`).join('; ') : undefined;
+  }
+
+  stats(): Array<{ resource: ApiResource; synced: boolean; objects: number; health: InformerHealth }> {
     return [
-      { resource: 'pods', synced: this.pods.synced, objects: this.pods.size },
-      { resource: 'network-attachment-definitions', synced: this.nads.synced, objects: this.nads.size },
+      { resource: 'pods', synced: this.pods.synced, objects: this.pods.size, health: this.pods.health },
+      { resource: 'network-attachment-definitions', synced: this.nads.synced, objects: this.nads.size, health: this.nads.health },
     ];
+  }
+
+  /** The UID of the cached pod of that name, if the pod informer has one. */
+  cachedPodUid(namespace: string, name: string): string | undefined {
+    return this.pods.get(namespace, name)?.metadata.uid;
   }
 
   /**

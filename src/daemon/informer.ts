@@ -1,7 +1,10 @@
 // One resource's list+watch cache on client-node 1.4's ListWatch, which stays stopped after a
 // list or watch error: this one restarts itself with jittered exponential backoff, slims every
-// object as it arrives, and reports its requests for /metrics.
+// object as it arrives, reports its requests for /metrics, and knows whether it is healthy (its
+// last list or watch attempt worked) for /readyz.
+import { STATUS_CODES } from 'node:http';
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
+import { USER_AGENT } from '../k8s/user-agent.js';
 import { log } from '../log.js';
 import { kubeList } from './kube-list.js';
 import type { ApiObserver, ApiResource } from './metrics.js';
@@ -26,10 +29,32 @@ export interface InformerOptions {
   listTimeoutMs: number;
   backoff: Backoff;
   onRestart: (resource: ApiResource) => void;
+  onRelist?: ((resource: ApiResource) => void) | undefined;
+}
+
+/** A list or watch failure in a few words, for logs, /readyz and a metric label. */
+export function failureReason(err: unknown): string {
+  const e = err as { statusCode?: number; code?: number | string; message?: string } | undefined;
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.code === 'number' ? e.code : undefined;
+  if (status) return `${status} ${STATUS_CODES[status] ?? 'error'}`;
+  const text = `${e?.code ?? ''} ${e?.message ?? String(err)}`;
+  if (/no answer within|timed? ?out|ETIMEDOUT/i.test(text)) return 'timeout';
+  const sys = /\b(E[A-Z]{3,})\b/.exec(text);
+  return sys ? `unreachable (${sys[1]})` : 'error';
+}
+
+export interface InformerHealth {
+  /** The last list or watch attempt worked (a watch ending is not a failure until a retry fails). */
+  up: boolean;
+  lastError: { reason: string; at: number } | undefined;
+  /** Lists after the first one: restarts and 410 Gone. */
+  relists: number;
 }
 
 export class Informer {
   synced = false;
+  readonly health: InformerHealth = { up: false, lastError: undefined, relists: 0 };
+  private lists = 0;
   private stopped = false;
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
@@ -72,9 +97,17 @@ export class Informer {
     this.synced = true;
   }
 
-  watchOpened(ok: boolean): void {
+  watchOpened(ok: boolean, err?: unknown): void {
     this.o.observe('watch', this.o.resource, ok);
-    if (ok) this.failures = 0;
+    if (ok) {
+      this.failures = 0;
+      this.health.up = true;
+    } else this.down(err);
+  }
+
+  private down(err: unknown): void {
+    this.health.up = false;
+    this.health.lastError = { reason: failureReason(err), at: Date.now() };
   }
 
   private async list(): Promise<KubernetesListObject<Slim>> {
@@ -82,9 +115,14 @@ export class Informer {
       const query: Record<string, string> = this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {};
       const l = await kubeList(this.o.kc, this.o.path, query, { timeoutMs: this.o.listTimeoutMs, accept: this.o.accept, slim: this.o.slim });
       this.o.observe('list', this.o.resource, true);
+      if (this.lists++ > 0) {
+        this.health.relists++;
+        this.o.onRelist?.(this.o.resource);
+      }
       return l;
     } catch (e) {
       this.o.observe('list', this.o.resource, false);
+      this.down(e);
       throw e;
     }
   }
@@ -94,7 +132,7 @@ export class Informer {
     this.failures++;
     const base = Math.min(this.o.backoff.maxMs, this.o.backoff.initialMs * 2 ** Math.min(this.failures - 1, 20));
     const delay = Math.round(base * (0.5 + Math.random() / 2));
-    log().warn({ resource: this.o.resource, err: (err as Error)?.message ?? String(err), retryInMs: delay }, 'informer list/watch failed; restarting');
+    log().warn({ resource: this.o.resource, reason: failureReason(err), err: (err as Error)?.message ?? String(err), retryInMs: delay }, 'informer list/watch failed; restarting');
     this.o.onRestart(this.o.resource);
     this.retry = setTimeout(() => {
       this.retry = undefined;
@@ -103,13 +141,30 @@ export class Informer {
   }
 }
 
+/**
+ * client-node's KubeConfig as its Watch uses it, with braid's User-Agent on every watch request
+ * (node-fetch would send its own).
+ */
+function withUserAgent(kc: KubeConfig): KubeConfig {
+  return new Proxy(kc, {
+    get(target, prop, receiver) {
+      if (prop !== 'applyToFetchOptions') return Reflect.get(target, prop, receiver);
+      return async (opts: Parameters<KubeConfig['applyToFetchOptions']>[0]) => {
+        const init = await target.applyToFetchOptions(opts);
+        (init.headers as unknown as Headers).set('User-Agent', USER_AGENT);
+        return init;
+      };
+    },
+  });
+}
+
 /** client-node's Watch, slimming objects as they arrive and reporting to its informer. */
 class SlimmingWatch extends Watch {
   constructor(
     kc: KubeConfig,
     private readonly informer: Informer,
   ) {
-    super(kc);
+    super(withUserAgent(kc));
   }
 
   override async watch(
@@ -124,7 +179,7 @@ class SlimmingWatch extends Watch {
     const slim = this.informer.slim;
     const opened = Date.now();
     let events = 0;
-    let failed = false;
+    let failed: unknown;
     // A server-side timeout makes the watch re-establish now and then (as client-go does),
     // so a silently dead connection cannot keep the cache stale forever.
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
@@ -136,7 +191,7 @@ class SlimmingWatch extends Watch {
         callback(phase, OBJECT_EVENTS.has(phase) ? slim(obj) : obj, raw);
       },
       (err: unknown) => {
-        if (err) failed = true;
+        if (err) failed ??= err;
         // ListWatch re-watches at once on a clean close; a server that keeps closing a fresh
         // watch would make that a hot loop, so an early, empty close counts as an error.
         if (!err && events === 0 && Date.now() - opened < EARLY_CLOSE_MS && !this.informer.isStopped) {
@@ -146,7 +201,7 @@ class SlimmingWatch extends Watch {
         done(err);
       },
     );
-    this.informer.watchOpened(!failed);
+    this.informer.watchOpened(failed === undefined, failed);
     return ctrl;
   }
 }

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { USER_AGENT } from '../k8s/user-agent.js';
 
 export const PAGE_SIZE = 250;
 /** Pods: braid needs metadata only; the server may send just that (falls back to full objects). */
@@ -37,7 +38,7 @@ async function getPage(kc: KubeConfig, path: string, query: Record<string, strin
     hostname: base.hostname.replace(/^\[|\]$/g, ''),
     port: base.port || (base.protocol === 'http:' ? 80 : 443),
     path: `${base.pathname.replace(/\/$/, '')}${path}?${new URLSearchParams(query).toString()}`,
-    headers: { Accept: accept, 'User-Agent': 'braid-cni-daemon' },
+    headers: { Accept: accept, 'User-Agent': USER_AGENT },
   };
   await kc.applyToHTTPSOptions(opts as never);
   const transport = base.protocol === 'http:' ? http : https;

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExecRequest, PluginExec, RawRun } from '../engine/exec-plugin.js';
 import { toCniError } from '../cni/errors.js';
+import type { InformerHealth } from './informer.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
@@ -15,13 +16,14 @@ export type ApiObserver = (verb: ApiVerb, resource: ApiResource, ok: boolean) =>
 /** Values read at scrape time. */
 export interface MetricSources {
   delegatesWaiting(): number;
-  informers(): Array<{ resource: ApiResource; synced: boolean; objects: number }>;
+  informers(): Array<{ resource: ApiResource; synced: boolean; objects: number; health: InformerHealth }>;
+  statusWritesPending(): number;
 }
 
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly registers = [this.registry];
-  private sources: MetricSources = { delegatesWaiting: () => 0, informers: () => [] };
+  private sources: MetricSources = { delegatesWaiting: () => 0, informers: () => [], statusWritesPending: () => 0 };
 
   readonly cniRequests = new Counter({
     name: 'braid_cni_requests_total',
@@ -107,6 +109,52 @@ export class DaemonMetrics {
   readonly sweptRecords = new Counter({
     name: 'braid_orphan_records_swept_total',
     help: 'Records of containers that no longer exist, removed by the periodic sweep.',
+    registers: this.registers,
+  });
+  readonly informerUp = new Gauge({
+    name: 'braid_informer_up',
+    help: '1 while the informer\'s last list or watch attempt worked, 0 while it cannot list or watch.',
+    labelNames: ['resource'] as const,
+    registers: this.registers,
+    collect: () => {
+      for (const i of this.sources.informers()) this.informerUp.set({ resource: i.resource }, i.health.up ? 1 : 0);
+    },
+  });
+  readonly informerLastError: Gauge = new Gauge({
+    name: 'braid_informer_last_error_timestamp_seconds',
+    help: 'When the informer last failed to list or watch, with the reason (e.g. "401 Unauthorized", "unreachable (ECONNREFUSED)").',
+    labelNames: ['resource', 'reason'] as const,
+    registers: this.registers,
+    collect: () => {
+      this.informerLastError.reset();
+      for (const i of this.sources.informers()) {
+        const e = i.health.lastError;
+        if (e) this.informerLastError.set({ resource: i.resource, reason: e.reason }, e.at / 1000);
+      }
+    },
+  });
+  readonly informerRelists = new Counter({
+    name: 'braid_informer_relists_total',
+    help: 'Lists after an informer\'s first: after a list or watch error, and after 410 Gone.',
+    labelNames: ['resource'] as const,
+    registers: this.registers,
+  });
+  readonly statusPending: Gauge = new Gauge({
+    name: 'braid_status_writes_pending',
+    help: 'network-status writes waiting for the Kubernetes API (retried in the background).',
+    registers: this.registers,
+    collect: () => this.statusPending.set(this.sources.statusWritesPending()),
+  });
+  readonly statusWrites = new Counter({
+    name: 'braid_status_writes_total',
+    help: 'network-status writes by how they ended: written, written_late (after failed attempts), pod_gone, pod_recreated, rejected, superseded (by a newer status), cancelled (by the DEL), abandoned (daemon stopped).',
+    labelNames: ['result'] as const,
+    registers: this.registers,
+  });
+  readonly statusWriteFailures = new Counter({
+    name: 'braid_status_write_failed_attempts_total',
+    help: 'Failed network-status PATCH attempts that will be retried, by reason (HTTP status, unreachable, timeout).',
+    labelNames: ['reason'] as const,
     registers: this.registers,
   });
   readonly configReloads = new Counter({

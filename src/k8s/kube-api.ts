@@ -6,6 +6,7 @@ import type { RequestOptions } from 'node:https';
 import { CniError, Code } from '../cni/errors.js';
 import { log } from '../log.js';
 import { readKubeconfig } from './kubeconfig.js';
+import { USER_AGENT } from './user-agent.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -32,9 +33,20 @@ interface RawResponse {
 
 const seg = (s: string) => encodeURIComponent(s);
 
+/** A failed API request; `httpStatus` is the answer's status, 0 when there was no answer. */
+export class KubeApiError extends CniError {
+  constructor(
+    code: number,
+    msg: string,
+    readonly httpStatus: number,
+  ) {
+    super(code, msg);
+  }
+}
+
 /** A failure to reach the API is transient for the runtime: code 11 makes it retry. */
 function unreachable(what: string, why: string): CniError {
-  return new CniError(Code.TryAgainLater, `Kubernetes API ${what}: ${why}; try again later`);
+  return new KubeApiError(Code.TryAgainLater, `Kubernetes API ${what}: ${why}; try again later`, 0);
 }
 
 function statusMessage(body: string): string {
@@ -90,7 +102,7 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
       hostname: base.hostname.replace(/^\[|\]$/g, ''),
       port: base.port || (base.protocol === 'http:' ? 80 : 443),
       path: `${base.pathname.replace(/\/$/, '')}${path}`,
-      headers: { Accept: 'application/json', 'User-Agent': 'braid-cni' },
+      headers: { Accept: 'application/json', 'User-Agent': USER_AGENT },
       agent,
     };
     await applyAuth(opts);
@@ -131,9 +143,9 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
   function check(res: RawResponse, what: string): void {
     if (res.status >= 200 && res.status < 300) return;
     const msg = `Kubernetes API ${what} answered ${res.status}: ${statusMessage(res.body)}`;
-    if (res.status >= 500 || res.status === 429) throw new CniError(Code.TryAgainLater, `${msg}; try again later`);
-    if (res.status === 401 || res.status === 403) throw new CniError(Code.InvalidConfig, `${msg} (check braid's credentials and RBAC)`);
-    throw new CniError(Code.InvalidConfig, msg);
+    if (res.status >= 500 || res.status === 429) throw new KubeApiError(Code.TryAgainLater, `${msg}; try again later`, res.status);
+    if (res.status === 401 || res.status === 403) throw new KubeApiError(Code.InvalidConfig, `${msg} (check braid's credentials and RBAC)`, res.status);
+    throw new KubeApiError(Code.InvalidConfig, msg, res.status);
   }
 
   const parse = (res: RawResponse, what: string): KubeObject => {

@@ -9,6 +9,7 @@ import type { PluginExec } from '../engine/exec-plugin.js';
 import { configureLogger, log } from '../log.js';
 import type { KubeApi } from '../k8s/kube-api.js';
 import { parseBraidConfig, type BraidConfig } from './braid-config.js';
+import type { StatusWriter } from './status-write.js';
 
 export interface PodRef {
   namespace: string;
@@ -26,6 +27,8 @@ export interface MetaContext {
   api(): Promise<KubeApi | undefined>;
   /** Told each time DEL gives up on an attachment whose ADD never succeeded (the daemon counts them). */
   onGiveUp?: GiveUpObserver;
+  /** The daemon's background writer of network-status; one-shot mode writes it itself. */
+  statusWriter: StatusWriter | undefined;
 }
 
 /** `leftovers`: how many things braid could not release itself. */
@@ -42,6 +45,7 @@ export interface ContextOverrides {
   /** The daemon configures logging once, not per call. */
   keepLogger?: boolean;
   onGiveUp?: GiveUpObserver;
+  statusWriter?: StatusWriter;
 }
 
 // Keys a runtime sets on the entry it calls; everything else comes from the daemon's config.
@@ -84,6 +88,7 @@ export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: Conte
     engine,
     pod,
     ...(overrides.onGiveUp ? { onGiveUp: overrides.onGiveUp } : {}),
+    statusWriter: overrides.statusWriter,
     api() {
       if (overrides.api) return Promise.resolve(overrides.api);
       if (!config.kubeconfig) return Promise.resolve(undefined);

@@ -96,7 +96,14 @@ export function networkStatus(attachments: readonly AttachmentResult[]): Network
 export const formatNetworkStatus = (entries: readonly NetworkStatusEntry[]): string =>
   `[${entries.map((e) => JSON.stringify(e, null, 4)).join(',')}]`;
 
-/** A JSON merge patch body (for the pod's status subresource, as Multus uses UpdateStatus). */
-export function networkStatusPatch(entries: readonly NetworkStatusEntry[]): { metadata: { annotations: Record<string, string> } } {
-  return { metadata: { annotations: { [NETWORK_STATUS_ANNOTATION]: formatNetworkStatus(entries) } } };
+/**
+ * A JSON merge patch body (for the pod's status subresource, as Multus uses UpdateStatus). With
+ * the pod's UID in it, the API server refuses to apply it to another pod of the same name (the
+ * precondition kubelet's own status patches carry).
+ */
+export function networkStatusPatch(
+  entries: readonly NetworkStatusEntry[],
+  uid?: string,
+): { metadata: { uid?: string; annotations: Record<string, string> } } {
+  return { metadata: { ...(uid ? { uid } : {}), annotations: { [NETWORK_STATUS_ANNOTATION]: formatNetworkStatus(entries) } } };
 }

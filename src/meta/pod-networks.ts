@@ -27,7 +27,7 @@ const annotationsFromRuntime = (ctx: MetaContext) => {
   const fromRuntime = ctx.config.runtimeConfig?.[POD_ANNOTATIONS_CAPABILITY];
   return fromRuntime && typeof fromRuntime === 'object' ? (fromRuntime as Record<string, string>) : undefined;
 };
-const isSystemNamespace = (ctx: MetaContext, ns: string | undefined) => ns !== undefined && ctx.config.systemNamespaces.includes(ns);
+export const isSystemNamespace = (ctx: MetaContext, ns: string | undefined) => ns !== undefined && ctx.config.systemNamespaces.includes(ns);
 
 const podFetches = new WeakMap<MetaContext, Promise<KubeObject | undefined>>();
 /** The pod GET, made at most once per call (undefined without a kubeconfig or pod name). */
@@ -38,6 +38,13 @@ function fetchPod(ctx: MetaContext): Promise<KubeObject | undefined> {
     podFetches.set(ctx, p);
   }
   return p;
+}
+
+/** The pod's UID: the runtime's K8S_POD_UID, else what the pod GET of this call returned. */
+export async function podUid(ctx: MetaContext): Promise<string | undefined> {
+  if (ctx.pod?.uid) return ctx.pod.uid;
+  const fetched = await podFetches.get(ctx)?.catch(() => undefined);
+  return fetched?.metadata.uid;
 }
 
 /**

@@ -45,6 +45,8 @@ export interface RequestRecord {
   path: string;
   query: Record<string, string>;
   contentType?: string;
+  /** The User-Agent header, as kube-apiserver's audit log records it. */
+  userAgent?: string;
   /** Parsed JSON when the body is JSON, the raw text otherwise, undefined when empty. */
   body?: unknown;
   /** 0 while no response head has been sent (or never will be: destroyed socket). */
@@ -857,6 +859,7 @@ class FakeApiServerImpl implements FakeApiServer {
       path: ctx.path,
       query: ctx.query,
       contentType: ctx.req.headers['content-type'],
+      userAgent: ctx.req.headers['user-agent'],
       body: parseMaybeJson(ctx.raw),
       status: 0,
       time: Date.now(),

@@ -8,7 +8,7 @@ import { mark } from '../../trace.js';
 import { runtimeFor, type MetaContext } from '../context.js';
 import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
-import { podNetworks } from '../pod-networks.js';
+import { isSystemNamespace, podNetworks, podUid } from '../pod-networks.js';
 import { missingRequests, requestCniArgs } from '../requested-addresses.js';
 import { planAttachments, type Attachment } from '../plan.js';
 import { parallelAdd, settledValues } from '../schedule.js';
@@ -16,6 +16,7 @@ import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record
 import { waitForReadiness } from '../readiness.js';
 import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
 import { clusterOnly, mergeResults, type AttachmentResult } from '../result-merge.js';
+import { writeStatusOneShot } from '../status-write.js';
 import { errorsOf, NEVER_ADDED, rollback } from './del.js';
 
 // The default-route request of an attachment, as both the plan record and the merge carry it.
@@ -119,15 +120,27 @@ async function runPlan(ctx: MetaContext, plan: Attachment[], attempted: Attachme
   return settledValues(settled);
 }
 
+/**
+ * The pod's network-status. A failed write never fails the ADD: the pod's networking works, and
+ * failing would tear it down and have the runtime redo it all, making an API outage stop pod
+ * starts instead of delaying an annotation. It is retried instead (briefly in one-shot mode,
+ * until it lands in the daemon). Pods in systemNamespaces get no API call at all.
+ */
 async function writeStatus(ctx: MetaContext, results: AttachmentResult[]): Promise<void> {
+  if (!ctx.pod || isSystemNamespace(ctx, ctx.pod.namespace)) return;
   const api = await ctx.api();
-  if (!api || !ctx.pod) return;
-  try {
-    await api.patchPodStatus(ctx.pod.namespace, ctx.pod.name, networkStatusPatch(networkStatus(results)));
-  } catch (e) {
-    // A status write must not fail a pod whose networking works (issue 3 §7).
-    log().warn({ pod: `${ctx.pod.namespace}/${ctx.pod.name}`, err: (e as Error).message }, 'failed to write network-status');
-  }
+  if (!api) return;
+  const uid = await podUid(ctx);
+  const write = {
+    namespace: ctx.pod.namespace,
+    name: ctx.pod.name,
+    uid,
+    containerId: ctx.env.containerId,
+    ifname: ctx.env.ifname,
+    patch: networkStatusPatch(networkStatus(results), uid),
+  };
+  if (ctx.statusWriter) await ctx.statusWriter.submit(write);
+  else await writeStatusOneShot(api, write);
 }
 
 /**

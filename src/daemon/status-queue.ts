@@ -1,0 +1,133 @@
+// The daemon's network-status writes: tried once as the ADD finishes, then, if the API server
+// failed, retried in the background with capped, jittered backoff until the PATCH lands or the
+// pod is gone. One pending write per pod: a newer status replaces an older one, the DEL of the
+// container that produced it cancels it, and writes to one pod never overtake each other.
+import { log } from '../log.js';
+import type { KubeApi } from '../k8s/kube-api.js';
+import { attemptStatusWrite, backoffDelay, podKey, type Attempt, type StatusWrite, type StatusWriter } from '../meta/status-write.js';
+import type { Backoff } from './informer.js';
+
+/** How a status write ended (or why it stopped being pending). */
+export type StatusResult = 'written' | 'written_late' | 'pod_gone' | 'pod_recreated' | 'rejected' | 'superseded' | 'cancelled' | 'abandoned';
+
+export interface StatusQueueOptions {
+  /** The API of the moment, so retries use reloaded credentials and config. */
+  api: () => KubeApi | undefined;
+  /** The pod's UID in the informer cache, if it has the pod: a different one means recreated. */
+  cachedUid: (namespace: string, name: string) => string | undefined;
+  backoff: Backoff;
+  onResult: (result: StatusResult) => void;
+  onFailedAttempt: (reason: string) => void;
+}
+
+interface Entry {
+  write: StatusWrite;
+  failures: number;
+  firstFailure: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class StatusQueue implements StatusWriter {
+  private readonly pending = new Map<string, Entry>();
+  /** The attempt in flight per pod, so a newer write waits for an older one to land first. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Set by a failed attempt, cleared by a successful one: while set, ADDs don't wait for a PATCH. */
+  private apiFailing = false;
+  private stopped = false;
+
+  constructor(private readonly o: StatusQueueOptions) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  async submit(write: StatusWrite): Promise<void> {
+    if (this.stopped) return;
+    const key = podKey(write);
+    const older = this.pending.get(key);
+    if (older) this.remove(key, older, 'superseded');
+    const entry: Entry = { write, failures: 0, firstFailure: 0, timer: undefined };
+    this.pending.set(key, entry);
+    // While the API is failing, a PATCH now would most likely fail too and could hold the
+    // pod's ADD for the whole apiTimeout: queue it for the background at once.
+    if (this.apiFailing) return this.schedule(key, entry, this.o.backoff.initialMs);
+    await this.attempt(key, entry);
+  }
+
+  /** The DEL of a container: its pending write is pointless now. */
+  cancel(containerId: string, ifname: string): void {
+    for (const [key, e] of this.pending) {
+      if (e.write.containerId === containerId && e.write.ifname === ifname) {
+        log().info({ pod: key, containerId }, 'pending network-status write cancelled by the container DEL');
+        this.remove(key, e, 'cancelled');
+      }
+    }
+  }
+
+  /** The daemon stops: what is still pending is lost, and said so. */
+  stop(): void {
+    this.stopped = true;
+    for (const [key, e] of this.pending) {
+      log().error({ pod: key, failedAttempts: e.failures }, 'network-status NOT written: the daemon stopped before the Kubernetes API took it');
+      this.remove(key, e, 'abandoned');
+    }
+  }
+
+  private remove(key: string, e: Entry, result: StatusResult): void {
+    clearTimeout(e.timer);
+    if (this.pending.get(key) === e) this.pending.delete(key);
+    this.o.onResult(result);
+  }
+
+  private schedule(key: string, e: Entry, delayMs: number): void {
+    clearTimeout(e.timer);
+    e.timer = setTimeout(() => void this.attempt(key, e), delayMs);
+    e.timer.unref?.();
+  }
+
+  private async attempt(key: string, e: Entry): Promise<void> {
+    for (let busy = this.inflight.get(key); busy; busy = this.inflight.get(key)) await busy.catch(() => undefined);
+    if (this.stopped || this.pending.get(key) !== e) return; // replaced or cancelled meanwhile
+    const cached = this.o.cachedUid(e.write.namespace, e.write.name);
+    let a: Attempt;
+    if (e.write.uid && cached && cached !== e.write.uid) {
+      a = { outcome: 'drop', reason: 'pod_recreated', error: `the pod now has uid ${cached}` };
+    } else {
+      const api = this.o.api();
+      const running = api ? attemptStatusWrite(api, e.write) : Promise.resolve<Attempt>({ outcome: 'retry', reason: 'no_api', error: 'no Kubernetes API configured' });
+      this.inflight.set(key, running);
+      try {
+        a = await running;
+      } finally {
+        this.inflight.delete(key);
+      }
+    }
+    if (this.pending.get(key) !== e) return; // a newer write or a DEL came while this one ran
+    this.settle(key, e, a);
+  }
+
+  private settle(key: string, e: Entry, a: Attempt): void {
+    if (a.outcome === 'written') {
+      this.apiFailing = false;
+      if (e.failures) {
+        log().info({ pod: key, failedAttempts: e.failures, lateMs: Date.now() - e.firstFailure }, 'network-status written after the Kubernetes API recovered');
+      }
+      this.remove(key, e, e.failures ? 'written_late' : 'written');
+      return;
+    }
+    if (a.outcome === 'drop') {
+      const level = a.reason === 'rejected' ? 'error' : 'info';
+      log()[level]({ pod: key, reason: a.reason, err: a.error, failedAttempts: e.failures }, 'network-status write dropped');
+      this.remove(key, e, a.reason);
+      return;
+    }
+    this.apiFailing = true;
+    this.o.onFailedAttempt(a.reason);
+    e.failures++;
+    if (e.failures === 1) e.firstFailure = Date.now();
+    const delay = backoffDelay(e.failures, this.o.backoff.initialMs, this.o.backoff.maxMs);
+    // The first failure of a write is worth a warning; its retries are not, until one lands.
+    log()[e.failures === 1 ? 'warn' : 'debug']({ pod: key, reason: a.reason, err: a.error, failedAttempts: e.failures, retryInMs: delay }, 'network-status write failed; retrying in the background');
+    this.schedule(key, e, delay);
+  }
+}
