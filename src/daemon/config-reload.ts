@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import { CniError, Code } from '../cni/errors.js';
 import { parseJsonObject } from '../cni/config.js';
 import { parseBraidConfig, type BraidConfig } from '../meta/braid-config.js';
+import { fromMultusDaemonConfig, isMultusDaemonConfig, reportLines } from '../meta/multus-config.js';
 
 export interface LoadedConfig {
   /** What cniResponse gets as baseConfig. */
@@ -26,9 +27,12 @@ function braidEntry(obj: Record<string, unknown>, file: string): Record<string, 
 }
 
 export function parseDaemonConfig(text: string, file: string): LoadedConfig {
-  const raw = braidEntry(parseJsonObject(text, `daemon configuration ${file}`), file);
+  let raw = braidEntry(parseJsonObject(text, `daemon configuration ${file}`), file);
+  // Multus thick's daemon-config.json runs unchanged; each key's fate is logged.
+  const multus = isMultusDaemonConfig(raw) ? fromMultusDaemonConfig(raw) : undefined;
+  if (multus) raw = multus.config;
   const { config, warnings } = parseBraidConfig(raw);
-  return { raw, config, warnings, text };
+  return { raw, config, warnings: [...(multus ? reportLines(multus.report) : []), ...warnings], text };
 }
 
 export function loadDaemonConfig(file: string): LoadedConfig {

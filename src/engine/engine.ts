@@ -47,6 +47,11 @@ export class Engine {
     this.timeoutMs = opts.timeoutMs;
   }
 
+  /** The same plugin runner over another result cache (another meta-plugin's, e.g. Multus's). */
+  withCacheDir(cacheDir: string): Engine {
+    return new Engine({ path: this.path, cacheDir, exec: this.exec, ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}) });
+  }
+
   /** Readies the default way of running plugins while the caller waits on something else. */
   warm(): void {
     if (this.exec === execPlugin) preloadExec();

@@ -48,6 +48,11 @@ export const BraidConfigSchema = z.object({
     .describe('Inline networks; the first is the cluster network when clusterNetwork is absent. Ignored when clusterNetwork is set.'),
   confDir: z.string().min(1).default('/etc/cni/braid/net.d'),
   cniDir: z.string().min(1).default('/var/lib/cni/braid'),
+  multusCniDir: z
+    .string()
+    .min(1)
+    .default('/var/lib/cni/multus')
+    .describe("Multus's cniDir: DEL, CHECK and GC of a pod braid has no plan for read Multus's cache of it here (a pod attached before the switch)."),
   binDir: z
     .union([z.string(), z.array(z.string())], { error: 'must be a path, a ":"-separated list of paths, or a list' })
     .meta({ default: [] })

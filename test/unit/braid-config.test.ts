@@ -43,6 +43,7 @@ describe('parseBraidConfig defaults', () => {
       parallel: false,
       result: 'merged',
       strictCapabilities: false,
+      multusCniDir: '/var/lib/cni/multus',
       delegateTimeout: 60,
       apiTimeout: 10,
     });

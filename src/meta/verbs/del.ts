@@ -13,6 +13,7 @@ import { parallelDel } from '../schedule.js';
 import { neverAdded, plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
 import { giveUp } from '../give-up.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
+import { multusContext, multusTeardowns, readMultusCache, removeMultusCache } from '../multus-cache.js';
 
 export interface Teardown {
   list: NetConfList;
@@ -115,6 +116,7 @@ function cachedAttachments(ctx: MetaContext): Teardown[] {
 
 export async function del(ctx: MetaContext): Promise<undefined> {
   const read = readPlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+  if (read.state === 'missing' && (await delMultusPod(ctx))) return undefined;
   let items: Teardown[];
   let parallel = false;
   if (read.state === 'ok') {
@@ -130,4 +132,21 @@ export async function del(ctx: MetaContext): Promise<undefined> {
   if (unfinished.length) throw joinErrors(errorsOf(unfinished));
   removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   return undefined;
+}
+
+/**
+ * A pod Multus attached before braid took over: its delegates from Multus's cache, torn down as
+ * Multus would (last first), then the cache file removed. False when Multus has no record of it.
+ */
+async function delMultusPod(ctx: MetaContext): Promise<boolean> {
+  const cache = readMultusCache(ctx.config.multusCniDir, ctx.env.containerId);
+  if (cache.state === 'missing') return false;
+  if (cache.state === 'corrupt') {
+    log().error({ file: cache.file, reason: cache.reason }, "Multus's cache of this pod is unreadable; tearing down the cluster network only");
+    return false;
+  }
+  const unfinished = await rollback(multusContext(ctx), multusTeardowns(ctx, cache.delegates, ctx.env.ifname));
+  if (unfinished.length) throw joinErrors(errorsOf(unfinished));
+  removeMultusCache(cache.file);
+  return true;
 }

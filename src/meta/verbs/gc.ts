@@ -8,6 +8,8 @@ import { log } from '../../log.js';
 import type { MetaContext } from '../context.js';
 import { listPlans, plannedList, type PlanRecord } from '../plan-record.js';
 import { sweepRecords } from '../sweep.js';
+import { errorsOf, rollback } from './del.js';
+import { multusCachedPods, multusContext, multusTeardowns, readMultusCache, removeMultusCache } from '../multus-cache.js';
 
 export function validAttachments(raw: unknown): GcAttachment[] {
   if (raw === undefined) return [];
@@ -29,8 +31,26 @@ export async function gc(ctx: MetaContext, stdinConfig: Record<string, unknown>)
     if (read.state === 'ok') kept.push(read.plan);
     else log().warn({ file }, 'GC: unreadable plan record left for its DEL');
   }
+  // Pods Multus attached and the runtime no longer has: torn down from Multus's cache.
+  const plannedIds = new Set(kept.map((p) => p.containerId));
+  const keptIds = new Set(valid.map((v) => v.containerID));
+  const multusKept: GcAttachment[] = [];
+  for (const pod of multusCachedPods(ctx.config.multusCniDir)) {
+    if (plannedIds.has(pod.containerId)) continue;
+    const cache = readMultusCache(ctx.config.multusCniDir, pod.containerId);
+    if (cache.state !== 'ok') continue;
+    if (keptIds.has(pod.containerId)) {
+      // A live pod's Multus attachments stay valid for the delegates' own GC below.
+      multusKept.push(...multusTeardowns(ctx, cache.delegates, pod.ifname).map((t) => ({ containerID: pod.containerId, ifname: t.ifname })));
+      continue;
+    }
+    const podCtx = multusContext({ ...ctx, env: { ...ctx.env, containerId: pod.containerId, netns: pod.netns, ifname: pod.ifname, args: [] } });
+    const unfinished = await rollback(podCtx, multusTeardowns(podCtx, cache.delegates, pod.ifname));
+    if (unfinished.length) errors.push(...errorsOf(unfinished));
+    else removeMultusCache(cache.file);
+  }
   // Delegates keep what the valid pods use: every attachment of every kept plan.
-  const delegateValid: GcAttachment[] = kept.flatMap((p) => p.attachments.map((a) => ({ containerID: p.containerId, ifname: a.ifname })));
+  const delegateValid: GcAttachment[] = [...kept.flatMap((p) => p.attachments.map((a) => ({ containerID: p.containerId, ifname: a.ifname }))), ...multusKept];
   const networks = new Map<string, NetConfList>();
   for (const p of kept) for (const a of p.attachments) {
     const list = plannedList(a);
