@@ -71,6 +71,17 @@ export function findDefaultNetwork(confDir: string): { found: DefaultNetwork | u
   return { found: undefined, skipped };
 }
 
+/** Multus's own entries in the conf dir (type multus or multus-shim), in runtime order. */
+export function multusEntries(confDir: string): string[] {
+  return candidateFiles(confDir).filter((file) => {
+    try {
+      return parseConfigBytes(readFileSync(file, 'utf8'), file).plugins.some((p) => p.type === 'multus' || p.type === 'multus-shim');
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The capabilities any plugin of the list declares (true only), sorted for stable output. */
 export function capabilityUnion(list: NetConfList): string[] {
   const caps = new Set<string>();

@@ -44,6 +44,13 @@ Options:
                          braid-shim, a small C program, next to braid)
   --daemon-socket PATH   the daemon's socket (default ${DEFAULT_DAEMON_SOCKET})
   --dry-run              print what would be written and change nothing
+  --if-multus MODE       when Multus's entry (00-multus.conf) is in the conf dir:
+                         takeover (default): write braid's entry anyway; it sorts first, so
+                           new pods go to braid, and braid tears down the pods Multus attached
+                           from Multus's cache (said on stderr, not silent)
+                         wait: write nothing while Multus's entry is there; with --watch,
+                           braid's entry appears the moment Multus's goes (e.g. Multus's
+                           DaemonSet leaves the node and removes it)
   --networks-dir DIR     braid's confDir: on-disk networks (default /etc/cni/braid/net.d)
   --cni-dir DIR          braid's state dir (default /var/lib/cni/braid)
   --log-file FILE        braid's log file; "" logs to the runtime's stderr (default /var/log/braid.log)
@@ -70,6 +77,7 @@ export interface InstallOptions {
   logFile: string;
   logLevel: string;
   source: string | undefined;
+  ifMultus: 'takeover' | 'wait';
   help: boolean;
 }
 
@@ -97,6 +105,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     'log-file': { type: 'string', default: '/var/log/braid.log' },
     'log-level': { type: 'string', default: 'warn' },
     source: { type: 'string' },
+    'if-multus': { type: 'string', default: 'takeover' },
   });
   const s = (k: string) => values[k] as string;
   const b = (k: string) => values[k] === true;
@@ -107,6 +116,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
   if (b('cleanup-on-exit') && !b('watch')) throw new UsageError('--cleanup-on-exit only makes sense with --watch');
   if (b('dry-run') && b('watch')) throw new UsageError('--dry-run cannot be combined with --watch');
   if (b('daemon') && b('one-shot')) throw new UsageError('--one-shot and --daemon exclude each other');
+  if (!['takeover', 'wait'].includes(s('if-multus'))) throw new UsageError(`--if-multus: ${JSON.stringify(s('if-multus'))}: not takeover or wait`);
   const logFile = s('log-file');
   if (!(LOG_LEVELS as readonly string[]).includes(s('log-level').toLowerCase())) {
     throw new UsageError(`--log-level: ${JSON.stringify(s('log-level'))}: not one of ${LOG_LEVELS.join(', ')}`);
@@ -126,6 +136,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     logFile: logFile === '' ? '' : abs('--log-file', logFile),
     logLevel: s('log-level'),
     source: values.source === undefined ? undefined : abs('--source', s('source')),
+    ifMultus: s('if-multus') as 'takeover' | 'wait',
     help: b('help'),
   };
 }

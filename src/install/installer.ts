@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEntry, renderJson } from './braid-entry.js';
-import { BRAID_ENTRY_FILE, findDefaultNetwork, type DefaultNetwork } from './default-network.js';
+import { BRAID_ENTRY_FILE, findDefaultNetwork, multusEntries, type DefaultNetwork } from './default-network.js';
 import type { InstallOptions } from './install-options.js';
 import { resolveKubeconfig, SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
 import { applyFile, removeDirIfEmpty, removeIfOurs, sameContent, type ManagedFile } from './managed-files.js';
@@ -101,7 +101,25 @@ export class Installer {
       this.warned.add(key);
       this.io.say(`skipping ${s.file}: ${s.reason}`);
     }
-    return found;
+    return found && this.pastMultus() ? found : undefined;
+  }
+
+  /**
+   * Multus's entry on an undrained node: never overtaken silently. `wait` holds braid's entry back
+   * while it is there; `takeover` goes ahead and says what that means for the pods already running.
+   */
+  private pastMultus(): boolean {
+    const multus = multusEntries(this.o.confDir);
+    if (multus.length === 0) return true;
+    if (this.o.ifMultus === 'wait') {
+      this.warnOnce(`Multus's entry ${multus.join(', ')} is in ${this.o.confDir}: braid writes no entry while it is there (--if-multus wait)`);
+      return false;
+    }
+    this.warnOnce(
+      `taking over from Multus (${multus.join(', ')}): ${BRAID_ENTRY_FILE} sorts first, so the runtime sends new pods to braid; ` +
+        `pods Multus attached are deleted by braid from Multus's cache (multusCniDir, /var/lib/cni/multus). Use --if-multus wait to hold back`,
+    );
+    return true;
   }
 
   private async waitForDefaultNetwork(): Promise<DefaultNetwork | undefined> {

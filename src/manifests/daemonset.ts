@@ -10,6 +10,8 @@ export interface DaemonSetOptions {
   createNamespace?: boolean;
   /** Only nodes with these labels run braid (a staged rollout). */
   nodeSelector?: Record<string, string>;
+  /** braid install --if-multus. */
+  ifMultus?: 'takeover' | 'wait';
   image: string;
   confDir: string;
   binDir: string;
@@ -61,7 +63,10 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
   const networks: HostVolume = { name: 'braid-networks', path: NETWORKS_DIR };
   // The daemon runs delegates in pods' namespaces: the runtime's netns paths must be visible.
   const netns: HostVolume = { name: 'netns', path: '/run/netns', propagation: 'HostToContainer' };
-  const installArgs = ['install', '--watch', '--cleanup-on-exit', '--cni-conf-dir', o.confDir, '--cni-bin-dir', o.binDir];
+  const installArgs = [
+    'install', '--watch', '--cleanup-on-exit', '--cni-conf-dir', o.confDir, '--cni-bin-dir', o.binDir,
+    ...(o.ifMultus === 'wait' ? ['--if-multus', 'wait'] : []),
+  ];
   const install = {
     name: 'install',
     image: o.image,

@@ -28,6 +28,8 @@ Options:
   --node-selector K=V[,K=V...]
                        run braid only on nodes with these labels (a staged migration:
                        label nodes one by one; see the README's Multus migration)
+  --if-multus MODE     passed to braid install: takeover (default) or wait (no braid entry
+                       while Multus's is on the node)
   --image IMAGE        braid's container image (default ${DEFAULT_IMAGE}); build it
                        with 'npm run image' and push it to your registry (see the README)
   --cni-conf-dir DIR   the nodes' CNI config dir (default /etc/cni/net.d)
@@ -45,6 +47,7 @@ function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
   const values = parseFlags(argv, {
       namespace: { type: 'string' },
       'node-selector': { type: 'string' },
+      'if-multus': { type: 'string', default: 'takeover' },
       image: { type: 'string', default: DEFAULT_IMAGE },
       'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
       'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
@@ -62,6 +65,7 @@ function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
   return {
     namespace,
     createNamespace: values.namespace !== undefined,
+    ifMultus: parseIfMultus(values['if-multus'] as string),
     ...(values['node-selector'] !== undefined ? { nodeSelector: parseNodeSelector(values['node-selector'] as string) } : {}),
     image,
     confDir: values['cni-conf-dir'] as string,
@@ -75,6 +79,11 @@ function parse(argv: string[]): DaemonSetOptions & { help: boolean } {
 // a name of at most 63 characters; values at most 63, possibly empty.
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseIfMultus(v: string): 'takeover' | 'wait' {
+  if (v !== 'takeover' && v !== 'wait') throw new UsageError(`--if-multus: ${JSON.stringify(v)}: not takeover or wait`);
+  return v;
+}
 
 function parseNodeSelector(text: string): Record<string, string> {
   const out: Record<string, string> = {};
