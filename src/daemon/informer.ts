@@ -37,10 +37,10 @@ export function failureReason(err: unknown): string {
   const e = err as { statusCode?: number; code?: number | string; message?: string } | undefined;
   const status = typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.code === 'number' ? e.code : undefined;
   if (status) return `${status} ${STATUS_CODES[status] ?? 'error'}`;
-  const text = `${e?.code ?? ''} ${e?.message ?? String(err)}`;
-  if (/no answer within|timed? ?out|ETIMEDOUT/i.test(text)) return 'timeout';
-  const sys = /\b(E[A-Z]{3,})\b/.exec(text);
-  return sys ? `unreachable (${sys[1]})` : 'error';
+  const message = e?.message ?? String(err);
+  const sys = typeof e?.code === 'string' ? e.code : /: (E[A-Z_]{3,})$/.exec(message)?.[1];
+  if (sys === 'ETIMEDOUT' || /no answer within/.test(message)) return 'timeout';
+  return sys ? `unreachable (${sys})` : 'error';
 }
 
 export interface InformerHealth {

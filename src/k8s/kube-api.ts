@@ -120,15 +120,18 @@ export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = 
         res.on('error', (e) => reject(unreachable(what, e.message)));
       });
       // One deadline for the whole exchange, not per socket event.
+      let timedOut = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         req.destroy();
         reject(unreachable(what, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       req.on('close', () => clearTimeout(timer));
       req.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed as we reused it: Node's advice is one retry
-        // (both requests braid makes, GET and a status merge-patch, are idempotent).
-        if (!retried && req.reusedSocket && e.code === 'ECONNRESET') {
+        // (both requests braid makes, GET and a status merge-patch, are idempotent). Not when
+        // braid itself cut it at the deadline: that request has failed, not the connection.
+        if (!retried && !timedOut && req.reusedSocket && e.code === 'ECONNRESET') {
           clearTimeout(timer);
           send(true).then(resolve, reject);
           return;

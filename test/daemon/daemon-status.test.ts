@@ -1,0 +1,222 @@
+// The daemon's network-status writes and informer health against API failures, through the
+// built dist/braid daemon and braid-shim: an outage of the API server loses no status write
+// (retried with backoff until it lands, none on a pod recreated meanwhile, none for a deleted
+// container, the newest status wins), PATCH faults are retried by reason, /readyz follows the
+// informers through 401, 403 and an unreachable server, and every request carries braid's
+// User-Agent. Backoff is compressed (--api-backoff-max 400ms), so a 4 s outage takes the
+// retry rounds a 4-minute one takes at the default 30 s.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
+import { TestWorld, ipv4Of } from '../helpers/netns.js';
+import { DaemonProcess, SHIM_C, callShim, killAllDaemons, shimEntry, sleep, useDaemonApi, waitFor } from './daemon-harness.js';
+
+const STATUS = 'k8s.v1.cni.cncf.io/network-status';
+const BACKOFF = ['--api-backoff-initial', '50ms', '--api-backoff-max', '400ms'];
+const t = useDaemonApi();
+let world: TestWorld;
+beforeEach(() => {
+  world = new TestWorld();
+  t.api.clearFaults();
+});
+afterEach(async () => {
+  t.api.clearFaults();
+  await t.api.start();
+  await killAllDaemons();
+  await world.cleanup();
+});
+
+interface Setup {
+  daemon: DaemonProcess;
+  config: Record<string, unknown>;
+  socket: string;
+  podNs: string;
+  logFile: string;
+}
+
+/** A daemon whose cluster network is a real bridge + host-local, informers synced. */
+async function startDaemon(extra: Record<string, unknown> = {}, args: string[] = BACKOFF): Promise<Setup> {
+  const subnet = `198.18.${96 + Math.floor(Math.random() * 20)}.0/24`;
+  const clusterFile = world.dir('cluster.conflist');
+  writeFileSync(
+    clusterFile,
+    JSON.stringify({ cniVersion: '1.0.0', name: world.name('cl'), plugins: [{ type: 'bridge', bridge: world.name('br'), ipam: { type: 'host-local', dataDir: world.dir('ipam'), ranges: [[{ subnet }]] } }] }),
+  );
+  const logFile = world.dir('braid.log');
+  const config = {
+    cniVersion: '1.0.0',
+    name: 'braid-net',
+    type: 'braid',
+    kubeconfig: t.api.writeKubeconfig(world.dir('kubeconfig')),
+    clusterNetwork: clusterFile,
+    cniDir: world.dir('braid'),
+    binDir: '/usr/lib/cni',
+    logFile,
+    ...extra,
+  };
+  const configFile = world.dir('braid.conf');
+  writeFileSync(configFile, JSON.stringify(config));
+  const socket = world.dir('braid.sock');
+  const daemon = await DaemonProcess.start({ config: configFile, socket, args });
+  return { daemon, config, socket, podNs: world.name('ns'), logFile };
+}
+
+interface Pod {
+  name: string;
+  uid: string;
+  containerId: string;
+  netns: { name: string; path: string };
+}
+
+function makePod(s: Setup, name: string): Pod {
+  const pod = t.api.addPod({ metadata: { name, namespace: s.podNs }, spec: { nodeName: 'node1' } });
+  return { name, uid: pod.metadata.uid!, containerId: `${world.tag}${name}`, netns: world.netns(name) };
+}
+
+/** A CNI call through braid-shim; the runtime's DEL (one-shot, from the plan) runs in teardown. */
+function cni(s: Setup, command: 'ADD' | 'DEL' | 'CHECK', p: Pod, containerId = p.containerId, netns = p.netns) {
+  const call = { containerId, netns: netns.path, args: k8sArgs(s.podNs, p.name, p.uid) };
+  if (command === 'ADD') world.onCleanup(() => callBraid({ ...call, command: 'DEL', config: s.config }));
+  return callShim(SHIM_C, { ...call, command, config: shimEntry(s.socket) });
+}
+
+const status = (s: Setup, name: string) => t.api.getPod(s.podNs, name)?.metadata.annotations?.[STATUS];
+const statusIps = (s: Setup, name: string) => (JSON.parse(status(s, name)!) as Array<{ ips: string[] }>).flatMap((e) => e.ips);
+const ipsOf = (p: { netns: { name: string } }) => ipv4Of(p.netns.name, 'eth0').map((a) => a.split('/')[0]);
+const metric = (s: Setup, name: string, labels: Record<string, string> = {}) => s.daemon.metric(name, labels).then((v) => v ?? 0);
+
+async function readyz(s: Setup, want: 200 | 503, detail?: RegExp): Promise<string> {
+  return waitFor(`/readyz ${want}`, async () => {
+    const r = await s.daemon.get('/readyz');
+    return r.status === want && (!detail || detail.test(r.body)) ? r.body : undefined;
+  });
+}
+
+describe('daemon network-status writes', () => {
+  it('an API outage loses no status write: retried until it lands, none on a recreated pod or for a deleted container', async () => {
+    const s = await startDaemon();
+    const pods = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].map((n) => makePod(s, n));
+    await waitFor('pods in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= pods.length || undefined);
+    const [p0, p1, p2, p3, p4, p5] = pods as [Pod, Pod, Pod, Pod, Pod, Pod];
+
+    // The API server goes away while the daemon watches: stopping it is not held up.
+    const stopping = Date.now();
+    await t.api.stop();
+    expect(Date.now() - stopping).toBeLessThan(5000);
+    expect(await readyz(s, 503, /unreachable/)).toMatch(/informer pods cannot list or watch: unreachable \(ECONNREFUSED\)/);
+    expect(await metric(s, 'braid_informer_up', { resource: 'pods' })).toBe(0);
+
+    for (const p of pods) {
+      const add = await cni(s, 'ADD', p);
+      expect(add.status, add.stdout).toBe(0);
+    }
+    expect(await metric(s, 'braid_status_writes_pending')).toBe(6);
+    // p1's container is deleted: its write is cancelled. p2 gets a second sandbox: its newer
+    // status replaces the pending one. p3 is deleted, p4 deleted and recreated (another UID).
+    expect((await cni(s, 'DEL', p1)).status).toBe(0);
+    const p2b = { id: `${p2.containerId}b`, netns: world.netns('p2b') };
+    expect((await cni(s, 'ADD', p2, p2b.id, p2b.netns)).status).toBe(0);
+    t.api.deletePod(s.podNs, 'p3');
+    t.api.deletePod(s.podNs, 'p4');
+    const p4New = t.api.addPod({ metadata: { name: 'p4', namespace: s.podNs }, spec: { nodeName: 'node1' } });
+    t.api.compactHistory(); // a long outage outlives the watch history: a relist follows
+    expect(p4New.metadata.uid).not.toBe(p4.uid);
+    expect(await metric(s, 'braid_status_writes_pending')).toBe(5);
+    await sleep(4000);
+    expect(await metric(s, 'braid_status_write_failed_attempts_total', { reason: 'unreachable' })).toBeGreaterThanOrEqual(5 * 4);
+    expect(await metric(s, 'braid_status_writes_pending')).toBe(5);
+
+    await t.api.start();
+    await waitFor('every pending write settled', async () => (await metric(s, 'braid_status_writes_pending')) === 0 || undefined);
+    expect(statusIps(s, 'p0')).toEqual(ipsOf(p0));
+    expect(statusIps(s, 'p5')).toEqual(ipsOf(p5));
+    expect(statusIps(s, 'p2')).toEqual(ipsOf(p2b));
+    expect(status(s, 'p1')).toBeUndefined();
+    expect(status(s, 'p4')).toBeUndefined(); // the recreated pod never got the old pod's status
+    const results = Object.fromEntries(
+      await Promise.all(['written', 'written_late', 'cancelled', 'superseded', 'pod_gone', 'pod_recreated', 'rejected'].map(async (r) => [r, await metric(s, 'braid_status_writes_total', { result: r })])),
+    );
+    expect(results).toEqual({ written: 0, written_late: 3, cancelled: 1, superseded: 1, pod_gone: 1, pod_recreated: 1, rejected: 0 });
+    expect(await readyz(s, 200)).toBe('ok: informer caches synced\n');
+    expect(await metric(s, 'braid_informer_up', { resource: 'pods' })).toBe(1);
+    expect(await metric(s, 'braid_informer_relists_total', { resource: 'pods' })).toBeGreaterThanOrEqual(1);
+    const log = readFileSync(s.logFile, 'utf8');
+    expect(log).toMatch(/network-status written after the Kubernetes API recovered/);
+
+    // Every request the daemon made carries braid's User-Agent, its watches included.
+    const agents = new Set(t.api.requests.map((r) => `${r.query.watch === 'true' ? 'watch' : r.method} ${r.userAgent}`));
+    expect([...agents].every((a) => /^\S+ braid\/\d+\.\d+\.\d+\S* \(linux\/\w+\)$/.test(a)), [...agents].join('\n')).toBe(true);
+    expect([...agents].some((a) => a.startsWith('watch '))).toBe(true);
+  });
+
+  it('PATCH faults (401, 403, 500, timeout) are retried by reason until the write lands', async () => {
+    const s = await startDaemon({ apiTimeout: 0.5 });
+    const p = makePod(s, 'f0');
+    await waitFor('pod in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 1 || undefined);
+    for (const status of [401, 403, 500]) t.api.fault({ method: 'PATCH', status, times: 2 });
+    t.api.fault({ method: 'PATCH', delayMs: 1500, times: 1 });
+    t.api.reset();
+    const add = await cni(s, 'ADD', p);
+    expect(add.status, add.stdout).toBe(0);
+    await waitFor('the write settled', async () => (await metric(s, 'braid_status_writes_pending')) === 0 || undefined);
+    expect(statusIps(s, 'f0')).toEqual(ipsOf(p));
+    for (const [reason, n] of [['401', 2], ['403', 2], ['500', 2], ['timeout', 1]] as const) {
+      expect(await metric(s, 'braid_status_write_failed_attempts_total', { reason }), reason).toBe(n);
+    }
+    expect(await metric(s, 'braid_status_writes_total', { result: 'written_late' })).toBe(1);
+    expect(t.api.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([401, 401, 403, 403, 500, 500, 0, 200]);
+    expect((await cni(s, 'DEL', p)).status).toBe(0);
+  });
+
+  it('/readyz turns 503 while the informers get 401 or 403, and 200 again when they recover', async () => {
+    const s = await startDaemon();
+    for (const code of [401, 403]) {
+      // Relists after the watches are cut get the fault.
+      t.api.fault({ method: 'GET', pathRegex: '^/api/v1/pods$|network-attachment-definitions$', status: code });
+      await t.api.stop();
+      await t.api.start();
+      const reason = code === 401 ? '401 Unauthorized' : '403 Forbidden';
+      // A watch cut by the restart is not a failure until the retry fails: wait for both retries.
+      expect(await readyz(s, 503, new RegExp(`pods cannot list or watch: ${reason}; .*definitions cannot list or watch: ${reason}`))).toBe(
+        `informer pods cannot list or watch: ${reason}; informer network-attachment-definitions cannot list or watch: ${reason}\n`,
+      );
+      expect(await metric(s, 'braid_informer_up', { resource: 'network-attachment-definitions' })).toBe(0);
+      expect(await s.daemon.get('/metrics').then((m) => m.body)).toMatch(new RegExp(`braid_informer_last_error_timestamp_seconds\\{resource="pods",reason="${reason}"\\} \\d`));
+      t.api.clearFaults();
+      expect(await readyz(s, 200)).toBe('ok: informer caches synced\n');
+      expect(await metric(s, 'braid_informer_up', { resource: 'pods' })).toBe(1);
+    }
+  });
+
+  it('costs one request per pod lifecycle (the PATCH), none for a systemNamespaces pod', async () => {
+    const s = await startDaemon({ systemNamespaces: ['kube-system', world.name('sys')] });
+    const p = makePod(s, 'r0');
+    const sysPod = t.api.addPod({ metadata: { name: 'r1', namespace: world.name('sys') }, spec: { nodeName: 'node1' } });
+    await waitFor('pods in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 2 || undefined);
+    t.api.reset();
+    for (const verb of ['ADD', 'CHECK', 'DEL'] as const) expect((await cni(s, verb, p)).status).toBe(0);
+    expect(t.api.requests.filter((r) => r.query.watch !== 'true').map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /api/v1/namespaces/${s.podNs}/pods/r0/status`,
+    ]);
+    t.api.reset();
+    const sys = { name: 'r1', uid: sysPod.metadata.uid!, containerId: `${world.tag}r1`, netns: world.netns('r1') };
+    const sysSetup = { ...s, podNs: world.name('sys') };
+    for (const verb of ['ADD', 'CHECK', 'DEL'] as const) expect((await cni(sysSetup, verb, sys)).status).toBe(0);
+    expect(t.api.requests.filter((r) => r.query.watch !== 'true')).toEqual([]);
+    expect(t.api.getPod(world.name('sys'), 'r1')!.metadata.annotations?.[STATUS]).toBeUndefined();
+  });
+
+  it('says at error level which writes a stopping daemon leaves unwritten', async () => {
+    const s = await startDaemon();
+    const p = makePod(s, 's0');
+    await waitFor('pod in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 1 || undefined);
+    t.api.fault({ method: 'PATCH', status: 503 });
+    expect((await cni(s, 'ADD', p)).status).toBe(0);
+    expect(await metric(s, 'braid_status_writes_pending')).toBe(1);
+    expect(await s.daemon.terminate()).toBe(0);
+    const line = readFileSync(s.logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('the daemon stopped before'));
+    expect(JSON.parse(line!)).toMatchObject({ level: 50, pod: `${s.podNs}/s0` });
+  });
+});
