@@ -48,6 +48,11 @@ export const BraidConfigSchema = z.object({
     .describe('Inline networks; the first is the cluster network when clusterNetwork is absent. Ignored when clusterNetwork is set.'),
   confDir: z.string().min(1).default('/etc/cni/braid/net.d'),
   cniDir: z.string().min(1).default('/var/lib/cni/braid'),
+  podResourcesSocket: z
+    .string()
+    .min(1)
+    .default('/var/lib/kubelet/pod-resources/kubelet.sock')
+    .describe("The kubelet's PodResources gRPC socket: the devices a NAD's k8s.v1.cni.cncf.io/resourceName asks for."),
   multusCniDir: z
     .string()
     .min(1)

@@ -6,11 +6,14 @@ import { parseConfList, type NetConfList } from '../cni/config.js';
 import { validateInterfaceName } from '../cni/names.js';
 import type { NetworkSelection } from './network-selection.js';
 import { requestArgsCni, type AddressRequest } from './requested-addresses.js';
+import { withDeviceId, type DeviceAllocator } from './device-info.js';
 
 export interface ResolvedNetwork {
   /** "ns/name" for a NAD, the network name for a file or inline config. */
   displayName: string;
   list: NetConfList;
+  /** The NAD's k8s.v1.cni.cncf.io/resourceName: it needs one of the pod's devices. */
+  resourceName?: string;
 }
 
 export interface Attachment {
@@ -23,6 +26,8 @@ export interface Attachment {
   defaultRouteGateways?: string[];
   /** The selection's ips/mac: sent as CNI_ARGS on ADD and checked in its result. */
   requested?: AddressRequest;
+  /** The device the kubelet allocated for the NAD's resourceName (or the selection's deviceID). */
+  deviceID?: string;
 }
 
 export interface PlanInput {
@@ -34,6 +39,8 @@ export interface PlanInput {
   runtimeCapabilityArgs: Record<string, unknown>;
   /** NPWG v1.3's rule: refuse ips/mac/... up front when no plugin declares the capability. */
   strictCapabilities?: boolean;
+  /** The pod's device-plugin devices, for NADs with a resourceName. */
+  devices?: DeviceAllocator;
 }
 
 // NPWG selection keys and the capability each becomes in runtimeConfig.
@@ -88,8 +95,19 @@ export function planAttachments(input: PlanInput): Attachment[] {
       isCluster: true,
     },
   ];
+  // Multus hands out a resource's devices in attachment order, one each.
+  const device = (net: ResolvedNetwork) => (net.resourceName ? input.devices?.take(net.resourceName) : undefined);
+  const withDevice = (list: NetConfList, id: string | undefined) => (id ? withDeviceId(list, id) : list);
   for (const net of input.defaults) {
-    plan.push({ network: net.displayName, ifname: `net${plan.length}`, list: net.list, capabilityArgs: {}, isCluster: false });
+    const id = device(net);
+    plan.push({
+      network: net.displayName,
+      ifname: `net${plan.length}`,
+      list: withDevice(net.list, id),
+      capabilityArgs: id ? { deviceID: id } : {},
+      isCluster: false,
+      ...(id ? { deviceID: id } : {}),
+    });
   }
   const defaultRouteAsks = input.selections.filter((s) => s.selection.defaultRoute !== undefined);
   if (defaultRouteAsks.length > 1) {
@@ -103,15 +121,19 @@ export function planAttachments(input: PlanInput): Attachment[] {
       ...(selection.mac !== undefined ? { mac: selection.mac } : {}),
     };
     const asked = Object.keys(requested).length > 0;
+    // A device for the NAD's resourceName wins over the selection's own deviceID (Multus).
+    const allocated = device(network);
+    const deviceID = allocated ?? selection.deviceID;
     plan.push({
       network: network.displayName,
       ifname,
       // The selection's own cni-args win over the ips/mac copies.
-      list: withCniArgs(network.list, asked || selection.cniArgs ? { ...requestArgsCni(requested), ...selection.cniArgs } : undefined),
-      capabilityArgs: selectionCapabilities(selection, network, input.strictCapabilities === true),
+      list: withDevice(withCniArgs(network.list, asked || selection.cniArgs ? { ...requestArgsCni(requested), ...selection.cniArgs } : undefined), allocated),
+      capabilityArgs: { ...selectionCapabilities(selection, network, input.strictCapabilities === true), ...(deviceID ? { deviceID } : {}) },
       isCluster: false,
       ...(selection.defaultRoute !== undefined ? { wantsDefaultRoute: true, defaultRouteGateways: selection.defaultRoute } : {}),
       ...(asked ? { requested } : {}),
+      ...(deviceID ? { deviceID } : {}),
     });
   }
   const seen = new Map<string, string>();

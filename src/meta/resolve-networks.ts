@@ -8,6 +8,7 @@ import { loadConfListByName, readConfigFile } from '../engine/conf-files.js';
 import { findDefaultNetwork } from '../install/default-network.js';
 import type { KubeApi } from '../k8s/kube-api.js';
 import { nameProblem } from './network-selection.js';
+import { RESOURCE_NAME_ANNOTATION } from './device-info.js';
 import type { ResolvedNetwork } from './plan.js';
 import type { BraidConfig } from './braid-config.js';
 
@@ -57,9 +58,11 @@ export function resolveNad(ctx: ResolveContext, namespace: string, name: string)
       const nad = await ctx.api.getNad(namespace, name);
       if (nad) {
         const config = (nad.spec as { config?: unknown } | undefined)?.config;
-        if (typeof config === 'string' && config.trim() !== '') return { displayName: key, list: fromNadConfig(name, config, key) };
+        const resource = nad.metadata.annotations?.[RESOURCE_NAME_ANNOTATION];
+        const device = typeof resource === 'string' && resource !== '' ? { resourceName: resource } : {};
+        if (typeof config === 'string' && config.trim() !== '') return { displayName: key, list: fromNadConfig(name, config, key), ...device };
         const file = fromConfDir(ctx, name);
-        if (file) return { displayName: key, list: file };
+        if (file) return { displayName: key, list: file, ...device };
         throw new CniError(Code.InvalidConfig, `NetworkAttachmentDefinition ${key} has no spec.config and no config named "${name}" exists in ${ctx.config.confDir}`);
       }
     }

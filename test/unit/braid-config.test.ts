@@ -44,6 +44,7 @@ describe('parseBraidConfig defaults', () => {
       result: 'merged',
       strictCapabilities: false,
       multusCniDir: '/var/lib/cni/multus',
+      podResourcesSocket: '/var/lib/kubelet/pod-resources/kubelet.sock',
       delegateTimeout: 60,
       apiTimeout: 10,
     });

@@ -10,7 +10,8 @@ import { applyDefaultRoute } from '../default-route.js';
 import { networkStatus, networkStatusPatch } from '../network-status.js';
 import { isSystemNamespace, podNetworks, podUid } from '../pod-networks.js';
 import { missingRequests, requestCniArgs } from '../requested-addresses.js';
-import { planAttachments, type Attachment } from '../plan.js';
+import { planAttachments, type Attachment, type ResolvedNetwork } from '../plan.js';
+import { DeviceAllocator, deviceInfoFor } from '../device-info.js';
 import { parallelAdd, settledValues } from '../schedule.js';
 import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
 import { waitForReadiness } from '../readiness.js';
@@ -38,7 +39,9 @@ async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
   // the pod's answer.
   ctx.engine.warm();
   const [cluster, defaults, selections] = await resolving;
+  const devices = await podDeviceAllocator(ctx, [...defaults, ...selections.map((s) => s.network)]);
   return planAttachments({
+    ...(devices ? { devices } : {}),
     cluster,
     defaults,
     selections,
@@ -46,6 +49,21 @@ async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
     runtimeCapabilityArgs: (ctx.config.runtimeConfig ?? {}) as Record<string, unknown>,
     strictCapabilities: ctx.config.strictCapabilities,
   });
+}
+
+/** The pod's devices from the kubelet, asked only when a network names a resourceName. */
+async function podDeviceAllocator(ctx: MetaContext, networks: ResolvedNetwork[]): Promise<DeviceAllocator | undefined> {
+  const wanted = networks.filter((n) => n.resourceName);
+  if (wanted.length === 0 || !ctx.pod) return undefined;
+  const { podDevices } = await import('../../k8s/pod-resources.js');
+  const devices = await podDevices(ctx.config.podResourcesSocket, ctx.pod.namespace, ctx.pod.name, ctx.config.apiTimeout * 1000);
+  for (const n of wanted) {
+    if (!devices.get(n.resourceName!)?.length) {
+      // Multus carries on without a deviceID; the delegate then says what it misses.
+      log().warn({ network: n.displayName, resourceName: n.resourceName }, 'the kubelet allocated no device of this resource to the pod');
+    }
+  }
+  return new DeviceAllocator(devices);
 }
 
 function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
@@ -80,12 +98,14 @@ async function runAttachment(ctx: MetaContext, a: Attachment, added: Set<Attachm
         throw new CniError(Code.InvalidConfig, `the pod asked for ${missing.join(' and ')}; no plugin of the network applied it`);
       }
     }
+    const deviceInfo = a.deviceID ? deviceInfoFor(a.deviceID) : undefined;
     return {
       network: a.network,
       ifname: a.ifname,
       isCluster: a.isCluster,
       result,
       ...routeWish(a),
+      ...(deviceInfo ? { deviceInfo } : {}),
     };
   } catch (e) {
     throw toCniError(e).withContext(`network ${a.network} (${a.ifname})`);
