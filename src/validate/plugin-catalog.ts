@@ -23,6 +23,13 @@ export const PLUGINS: Record<string, PluginTraits> = {
   dummy: iface('required'),
   loopback: iface('none'),
   tap: iface('optional'),
+  // Third-party plugins Multus users run most (their schemas record the release described).
+  sriov: iface('optional'),
+  'ib-sriov': iface('optional'),
+  ovs: iface('optional'),
+  macvtap: iface('optional'),
+  bond: iface('optional'),
+  'route-override': chained,
   // Meta plugins: "Required prevResult missing" / "must be called as chained plugin".
   tuning: chained,
   bandwidth: chained,
@@ -39,14 +46,20 @@ export const PLUGINS: Record<string, PluginTraits> = {
 
 /** Types whose <type>.schema.json ships in conflist-schemas/ (braid's is generated from zod). */
 export const SCHEMA_TYPES = [
-  'bridge', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'vlan', 'loopback', 'dummy',
+  'bridge', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'vlan', 'loopback', 'dummy', 'tap',
   'host-local', 'static', 'dhcp',
   'tuning', 'bandwidth', 'firewall', 'portmap', 'sbr', 'vrf',
+  'sriov', 'ib-sriov', 'ovs', 'macvtap', 'bond', 'route-override', 'whereabouts',
+  'multus', 'multus-daemon-config',
   'braid',
 ] as const;
 
 const SCHEMA_TYPE_SET: ReadonlySet<string> = new Set(SCHEMA_TYPES);
 export const hasSchemaFile = (type: string) => SCHEMA_TYPE_SET.has(type);
+
+/** Types that share another type's schema: thick Multus's entry is a Multus config. */
+const SCHEMA_ALIASES: Record<string, string> = { 'multus-shim': 'multus' };
+export const schemaNameOf = (type: string) => (Object.hasOwn(SCHEMA_ALIASES, type) ? SCHEMA_ALIASES[type]! : type);
 
 /** Well-known capability names (CONVENTIONS.md, plus CRI-O's pod annotations). */
 export const CAPABILITIES = [
