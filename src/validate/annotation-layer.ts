@@ -4,7 +4,9 @@
 import type { FindingCode } from './codes.js';
 import { isObject, type Json, type NadInput, type NetworkInput, type WorkloadInput } from './classify.js';
 import { editDistance, suggest } from './did-you-mean.js';
-import type { FindingSink } from './finding.js';
+import { fixedAt, type DocContext, type FindingSink } from './finding.js';
+import { embeddedOffsetLocator } from './embedded-json.js';
+import { locateJsonPointer } from './text-position.js';
 import { escapeSegment } from './json-pointer.js';
 import { pluginsOf } from './schema-layer.js';
 import {
@@ -61,11 +63,55 @@ function checkKeys(annotations: Json, pointer: string, what: string, w: Workload
   }
 }
 
-export function checkWorkload(w: WorkloadInput, index: NetworkIndex, sink: FindingSink): void {
+/** Where inside an annotation's value a problem path ("networks[1].interface") points, in the file. */
+async function annotationSpots(w: WorkloadInput, key: string, value: string): Promise<(path?: string) => DocContext> {
+  const pointer = `${w.scope.base}${w.annotationsPointer}/${escapeSegment(key)}`;
+  const toFile = await embeddedOffsetLocator(w.doc, pointer, value);
+  const atKey = w.scope.doc.locate(pointer);
+  const text = value.trimStart();
+  const lead = value.length - text.length;
+  const json = text.startsWith('[') || text.startsWith('{');
+  return (path) => {
+    const m = path ? /^[\w-]+(\[(\d+)\](.*))?$/.exec(path) : null;
+    if (!m || m[2] === undefined) return fixedAt(w.scope.doc, atKey);
+    let offset: number;
+    if (json) {
+      const sub = (m[3] ?? '').replace(/\[(\d+)\]/g, '/$1').replace(/\.([^.[]+)/g, (_, k: string) => `/${escapeSegment(k)}`);
+      offset = lead + locateJsonPointer(text, `/${m[2]}${sub}`);
+    } else {
+      const parts = value.split(',');
+      offset = parts.slice(0, Number(m[2])).reduce((n, part) => n + part.length + 1, 0);
+      offset += (parts[Number(m[2])] ?? '').length - (parts[Number(m[2])] ?? '').trimStart().length;
+    }
+    return fixedAt(w.scope.doc, toFile(offset) ?? atKey);
+  };
+}
+
+// Names a kernel refuses for a new link in the pod: "lo" exists in every network namespace
+// (ADD fails "already exists", and the rollback's DEL fails on it too); "all" and "default"
+// collide with /proc/sys/net/*/conf/ entries (EINVAL).
+const RESERVED_IFNAMES: Record<string, string> = {
+  lo: 'is the loopback interface every pod already has: ADD fails with "already exists" and the pod cannot be cleaned up',
+  all: 'is reserved by the kernel (/proc/sys/net/ipv4/conf/all): creating it fails with "invalid argument"',
+  default: 'is reserved by the kernel (/proc/sys/net/ipv4/conf/default): creating it fails with "invalid argument"',
+};
+
+const SELECTION_KEYS = ['name', 'namespace', 'interface', 'ips', 'mac', 'default-route', 'portMappings', 'bandwidth', 'cni-args', 'infiniband-guid', 'ipam-claim-reference', 'deviceID'];
+
+function problemHint(p: SelectionProblem, code: FindingCode): string | undefined {
+  const unknown = /unknown key "([^"]+)"/.exec(p.message)?.[1];
+  if (unknown === 'gateway') return 'Multus ignores "gateway"; the key for the gateway of the default route is "default-route": ["<gateway IP>"]';
+  if (unknown) {
+    const s = suggest(unknown, SELECTION_KEYS);
+    if (s) return `did you mean ${JSON.stringify(s.word)}?`;
+  }
+  return hintFor(code);
+}
+
+export async function checkWorkload(w: WorkloadInput, index: NetworkIndex, sink: FindingSink): Promise<void> {
   const podNs = w.namespace ?? 'default';
-  const at = (key: string) => `${w.scope.base}${w.annotationsPointer}/${escapeSegment(key)}`;
   const what = `${w.kind} ${w.name}`;
-  const selections: NetworkSelection[] = [];
+  const refs: [NetworkSelection, string, (path?: string) => DocContext][] = [];
   checkKeys(w.annotations, `${w.scope.base}${w.annotationsPointer}`, what, w, sink);
   if (w.ownerAnnotations) {
     const ownerPtr = `${w.scope.base}/metadata/annotations`;
@@ -75,72 +121,101 @@ export function checkWorkload(w: WorkloadInput, index: NetworkIndex, sink: Findi
       }
     }
   }
+  const at = (key: string) => `${w.scope.base}${w.annotationsPointer}/${escapeSegment(key)}`;
 
-  const networks = w.annotations[NETWORKS_ANNOTATION];
-  if (networks !== undefined) {
-    if (typeof networks !== 'string') sink.add(w.scope.doc, 'BRD501', at(NETWORKS_ANNOTATION), `${what}: annotation ${NETWORKS_ANNOTATION} must be a string, got ${typeof networks}`);
-    else {
-      const r = analyzeNetworksAnnotation(networks, podNs);
-      for (const p of r.problems) sink.add(w.scope.doc, problemCode(p), at(NETWORKS_ANNOTATION), `${what}: ${NETWORKS_ANNOTATION} ${p.path}: ${p.message}`, hintFor(problemCode(p)));
-      selections.push(...r.selections); // the valid elements: their references are still checked
+  for (const [key, analyze, code] of [
+    [NETWORKS_ANNOTATION, analyzeNetworksAnnotation, undefined],
+    [GENIE_ANNOTATION, analyzeGenieAnnotation, 'BRD510'],
+  ] as const) {
+    const value = w.annotations[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      sink.add(w.scope.doc, code ?? 'BRD501', at(key), `${what}: annotation ${key} must be a string, got ${typeof value}`);
+      continue;
     }
+    const spot = await annotationSpots(w, key, value);
+    const r = analyze(value, podNs);
+    for (const p of r.problems) {
+      const c = code ?? problemCode(p);
+      sink.add(spot(p.path), c, at(key), `${what}: ${key === GENIE_ANNOTATION ? 'annotation cni' : key} ${p.path}: ${p.message}`, problemHint(p, c));
+    }
+    for (const sel of r.selections) refs.push([sel, key, spot]);
+    // Elements with a problem still name a network: check that reference too.
+    for (const sel of invalidElementsNamed(value, r.selections, podNs)) refs.push([sel, key, spot]);
   }
 
-  const genie = w.annotations[GENIE_ANNOTATION];
-  if (typeof genie === 'string') {
-    const r = analyzeGenieAnnotation(genie, podNs);
-    for (const p of r.problems) sink.add(w.scope.doc, 'BRD510', at(GENIE_ANNOTATION), `${what}: annotation cni ${p.path}: ${p.message}`);
-    selections.push(...r.selections);
-  }
-
-  let defaultSel: NetworkSelection | undefined;
   const dflt = w.annotations[DEFAULT_NETWORK_ANNOTATION];
   if (dflt !== undefined) {
     try {
       if (typeof dflt !== 'string') throw new Error(`must be a string, got ${typeof dflt}`);
-      defaultSel = parseDefaultNetworkAnnotation(dflt, podNs);
+      const sel = parseDefaultNetworkAnnotation(dflt, podNs);
+      refs.push([sel, DEFAULT_NETWORK_ANNOTATION, () => w.scope.doc]);
     } catch (e) {
       sink.add(w.scope.doc, 'BRD509', at(DEFAULT_NETWORK_ANNOTATION), `${what}: ${(e as Error).message}`);
     }
   }
 
-  for (const sel of selections) {
+  for (const [sel, key, spot] of refs) {
+    if (key === DEFAULT_NETWORK_ANNOTATION || sel.interface === undefined) continue;
+    const where = spot(`${sourcePath(sel)}.interface`);
     if (sel.interface === CLUSTER_IFNAME) {
-      sink.add(w.scope.doc, 'BRD507', at(NETWORKS_ANNOTATION), `${what}: ${sel.source} asks for interface ${JSON.stringify(CLUSTER_IFNAME)}, which the cluster network uses`, 'pick another name, e.g. "net1"');
+      sink.add(where, 'BRD507', at(key), `${what}: ${sel.source} asks for interface ${JSON.stringify(CLUSTER_IFNAME)}, which the cluster network uses`, 'pick another name, e.g. "net1"');
     }
+    const reserved = RESERVED_IFNAMES[sel.interface];
+    if (reserved) sink.add(where, 'BRD503', at(key), `${what}: ${sel.source} asks for interface ${JSON.stringify(sel.interface)}, which ${reserved}`, 'pick another name, e.g. "net1"');
   }
 
   const known = index.nads.length > 0 || index.fileNetworks.size > 0;
   if (!known) return;
-  const refs: [NetworkSelection, string][] = [
-    ...selections.map((s): [NetworkSelection, string] => [s, s.source.startsWith('cni') ? GENIE_ANNOTATION : NETWORKS_ANNOTATION]),
-    ...(defaultSel ? [[defaultSel, DEFAULT_NETWORK_ANNOTATION] as [NetworkSelection, string]] : []),
-  ];
-  for (const [sel, key] of refs) {
+  for (const [sel, key, spot] of refs) {
+    const where = spot(sourcePath(sel));
     const target = resolve(sel, w.namespace, index);
     if (!target) {
-      sink.add(
-        w.scope.doc,
-        'BRD502',
-        at(key),
-        `${what}: ${sel.source} references network ${sel.namespace}/${sel.name}, which is not among the NetworkAttachmentDefinitions and files given`,
-        nearestName(sel.name, index),
-      );
+      sink.add(where, 'BRD502', at(key), `${what}: ${sel.source} references network ${sel.namespace}/${sel.name}, which is not among the NetworkAttachmentDefinitions and files given`, nearestName(sel.name, index));
       continue;
     }
     if (!target.network) continue; // a NAD without spec.config: its plugins are not known here
     const caps = new Set(pluginsOf(target.network).flatMap((p) => (isObject(p.conf.capabilities) ? Object.keys(p.conf.capabilities).filter((k) => (p.conf.capabilities as Record<string, unknown>)[k] === true) : [])));
     for (const [field, cap] of NEEDS) {
       if (sel[field] === undefined || caps.has(cap)) continue;
-      sink.add(
-        w.scope.doc,
-        'BRD511',
-        at(key),
-        `${what}: ${sel.source} sets ${field === 'infinibandGuid' ? 'infiniband-guid' : field} for network ${sel.name}, but no plugin of that network declares the ${JSON.stringify(cap)} capability, so the attachment fails`,
-        `add "capabilities": {${JSON.stringify(cap)}: true} to the plugin that consumes it`,
-      );
+      const fieldName = field === 'infinibandGuid' ? 'infiniband-guid' : field;
+      const fieldSpot = spot(`${sourcePath(sel)}.${fieldName}`);
+      if (field === 'ips' || field === 'mac') {
+        // Multus passes them in CNI_ARGS (IP=, MAC=) and args.cni too; braid does the same and checks the result.
+        sink.add(
+          fieldSpot,
+          'BRD514',
+          at(key),
+          `${what}: ${sel.source} sets ${fieldName} for network ${sel.name}, but no plugin of that network declares the ${JSON.stringify(cap)} capability: it travels in CNI_ARGS (${field === 'ips' ? 'IP=' : 'MAC='}) and args.cni only, and the attachment fails after ADD if the interface does not get it`,
+          `declare "capabilities": {${JSON.stringify(cap)}: true} on the plugin that applies it (e.g. static IPAM's plugin, tuning), or check that a plugin reads ${field === 'ips' ? 'IP' : 'MAC'} from CNI_ARGS`,
+        );
+        continue;
+      }
+      sink.add(fieldSpot, 'BRD511', at(key), `${what}: ${sel.source} sets ${fieldName} for network ${sel.name}, but no plugin of that network declares the ${JSON.stringify(cap)} capability, so the attachment fails`, `add "capabilities": {${JSON.stringify(cap)}: true} to the plugin that consumes it`);
     }
   }
+}
+
+/** "networks[2]" for a JSON element; comma-form sources carry their index in the same form. */
+const sourcePath = (sel: NetworkSelection) => /^[\w-]+\[\d+\]/.exec(sel.source)?.[0] ?? sel.source;
+
+/** Names of JSON elements that failed validation, so their references are still checked. */
+function invalidElementsNamed(value: string, valid: readonly NetworkSelection[], podNs: string): NetworkSelection[] {
+  const text = value.trim();
+  if (!text.startsWith('[')) return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(list)) return [];
+  const ok = new Set(valid.map((s) => s.source));
+  return list.flatMap((el, i): NetworkSelection[] => {
+    const source = `networks[${i}]`;
+    if (ok.has(source) || !isObject(el) || typeof el.name !== 'string' || el.name === '') return [];
+    return [{ name: el.name, namespace: typeof el.namespace === 'string' && el.namespace ? el.namespace : podNs, source }];
+  });
 }
 
 interface Target {

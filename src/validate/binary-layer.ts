@@ -65,9 +65,6 @@ export class BinaryChecker {
   constructor(
     private readonly dirs: readonly string[],
     private readonly probe: VersionProbe = execVersionProbe,
-    // Default dirs nobody named: a missing or silent binary may just be for another node, so
-    // only a cniVersion an installed binary refuses is reported.
-    private readonly implicit = false,
   ) {}
 
   /** pkg/invoke FindInPath: the first regular file of that name; the exec bit is checked after. */
@@ -117,12 +114,10 @@ export class BinaryChecker {
         for (const u of uses) {
           const found = this.locate(u.type);
           if (!found) {
-            if (this.implicit) continue;
             sink.at(net.scope, 'BRD401', u.rel, `${u.what} ${JSON.stringify(u.type)} (${fieldPath(u.rel)}) was not found in the CNI path ${this.dirs.join(':')}`, 'install the plugin binary on every node, or fix the type');
             continue;
           }
           if (!found.executable) {
-            if (this.implicit) continue;
             sink.at(net.scope, 'BRD402', u.rel, `${u.what} binary ${found.path} is not executable`, `chmod +x ${found.path}`);
             continue;
           }
@@ -130,7 +125,7 @@ export class BinaryChecker {
           jobs.push(
             this.answer(found.path).then((ans) => {
               if (ans.error) {
-                if (!this.implicit) sink.at(net.scope, 'BRD404', u.rel, `${u.what} ${found.path} did not answer VERSION: ${ans.error}`);
+                sink.at(net.scope, 'BRD404', u.rel, `${u.what} ${found.path} did not answer VERSION: ${ans.error}`);
               } else if (ans.supported && !ans.supported.includes(version)) {
                 const rel = Array.isArray(net.raw.cniVersions) ? '/cniVersions' : '/cniVersion';
                 sink.at(

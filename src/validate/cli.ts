@@ -1,15 +1,15 @@
 // `braid validate`: the edge. Owns argv, stdin, stdout/stderr, the environment and the exit
 // code (0 clean, 1 findings that fail, 2 usage); everything below takes parameters.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execVersionProbe } from './binary-layer.js';
 import { codesHelp } from './codes.js';
-import { countBySeverity } from './finding.js';
 import { loadInputs } from './load-inputs.js';
-import { formatHuman, formatJson } from './report.js';
+import { NEWEST_PLUGINS, normalizePluginsVersion, probePluginsVersion, type PluginsVersion } from './plugin-versions.js';
+import { FORMATS, formatReport, runFails, type Format } from './report.js';
+import { findConfigFile, loadRuleConfig, RuleConfigError, ruleFlags } from './rule-config.js';
 import { validateFiles } from './validate.js';
-
-// Where runtimes and Debian's containernetworking-plugins keep CNI binaries.
-export const DEFAULT_CNI_DIRS = ['/opt/cni/bin', '/usr/lib/cni'];
 
 export const VALIDATE_HELP = `braid validate: lint CNI networking configs, NetworkAttachmentDefinitions and pod annotations
 
@@ -30,121 +30,172 @@ Checks, in layers: syntax (parse errors with line and column); schema (the JSON 
 of conflist-schemas/: types, enums, required fields, unknown keys); semantics (network
 name, cniVersion(s), chain order, IPAM presence, subnets, ranges, gateways and routes,
 bandwidth rates and bursts, capabilities, duplicate names and overlapping subnets across
-files); binaries (with --cni-path or CNI_PATH: each plugin binary exists, is executable
-and its VERSION answer supports the cniVersion; without them, installed binaries in the
-default dirs are still asked about the cniVersion); annotations (both forms of the networks
-annotation, interface names, IPs, MACs, ports, duplicate interfaces, default-route).
+files); binaries (only with --cni-path, CNI_PATH or --node: each plugin binary exists, is
+executable and its VERSION answer supports the cniVersion); node (only with --node: the
+macvlan/ipvlan/vlan masters and host-device devices exist in this machine's
+/sys/class/net; a config applied to a cluster names other machines' links); annotations (both forms
+of the networks annotation, interface names, IPs, MACs, ports, duplicate interfaces,
+default-route, capabilities). ConfigMaps holding a *.conf/*.conflist or a CNI, braid or
+Multus JSON config are checked like files; so are Multus's 00-multus.conf (type multus)
+and daemon-config.json (thick).
+
+Version-dependent rules follow the containernetworking/plugins release: --plugins-version,
+else pluginsVersion in the rule config, else (with --cni-path) the bridge binary found
+there, else ${NEWEST_PLUGINS}, the newest release the rules know.
+
+Rule config: the nearest .braid-validate.yaml (or .yml, .json) from the working directory
+up to the repository root, or --config FILE:
+  rules:
+    BRD208: off          # error | warning | info | off
+    BRD205: error
+  pluginsVersion: 1.1.1
 
 Options:
-  --format human|json   output format (default human); json prints one document:
-                        {version, ok, strict, summary, files, findings[]}, each finding
-                        {code, severity, file, pointer, line, column, message, hint}
-  --strict              warnings fail too
-  --cni-path DIRS       colon-separated plugin directories (default: $CNI_PATH). With
-                        neither, the binaries in /opt/cni/bin and /usr/lib/cni are
-                        asked only whether they support each cniVersion
-  --no-binaries         skip the binary layer (configs for other nodes)
+  --format FORMAT       human (default); line: one finding per line,
+                        "file:line:col: severity code message (hint: ...)"; json: one
+                        document {version, ok, strict, summary, files, findings[]}, each
+                        finding {code, severity, file, pointer, line, column, message,
+                        hint}; sarif: SARIF 2.1.0 for code-scanning UIs
+  --strict              warnings fail too (info never does)
+  -q, --quiet           print only the findings that fail the run, and nothing when
+                        none does
+  --rule CODE=SEVERITY  set a rule's severity (error, warning, info) or turn it off;
+                        repeatable, or comma-separated
+  --disable CODE        turn a rule off (same as --rule CODE=off); repeatable
+  --config FILE         rule config to use instead of the nearest .braid-validate.yaml
+  --no-config           use no rule config file
+  --plugins-version V   the containernetworking/plugins release the configs run with
+                        (default ${NEWEST_PLUGINS}; see above)
+  --cni-path DIRS       colon-separated plugin directories (default: $CNI_PATH): check
+                        the binaries there
+  --node                validate for this machine: its links (/sys/class/net), and its
+                        binaries (--cni-path, else /opt/cni/bin and /usr/lib/cni)
+  --no-binaries         skip the binary and node checks even when CNI_PATH is set
   --no-color            never colour (colour is used only on a terminal, and never
                         when NO_COLOR is set)
   -h, --help            this help
 
-Exit status: 0 clean (warnings allowed unless --strict), 1 an error (or, with --strict,
-a warning), 2 usage error (bad option, missing path).
+Exit status: 0 clean (warnings and info allowed; warnings fail with --strict), 1 an error
+(or, with --strict, a warning), 2 usage error (bad option, missing path, bad rule config).
 
-Finding codes (E error, W warning; the README has the full table):
+Finding codes and default severities (E error, W warning, I info; the README has the table):
 ${codesHelp()}
 `;
 
-interface Args {
-  noBinaries?: boolean;
-  paths: string[];
-  format: 'human' | 'json';
-  strict: boolean;
-  cniPath?: string[];
-  noColor: boolean;
-  help: boolean;
-}
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  strict: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  'no-color': { type: 'boolean' },
+  'no-binaries': { type: 'boolean' },
+  'no-config': { type: 'boolean' },
+  node: { type: 'boolean' },
+  format: { type: 'string' },
+  'cni-path': { type: 'string', multiple: true },
+  'plugins-version': { type: 'string' },
+  config: { type: 'string' },
+  rule: { type: 'string', multiple: true },
+  disable: { type: 'string', multiple: true },
+} as const;
 
 class UsageError extends Error {}
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { paths: [], format: 'human', strict: false, noColor: false, help: false };
-  const value = (i: number, flag: string) => {
-    const v = argv[i + 1];
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const take = () => inline ?? value(i++, flag);
-    switch (flag) {
-      case '-h':
-      case '--help':
-        args.help = true;
-        break;
-      case '--strict':
-        args.strict = true;
-        break;
-      case '--no-color':
-        args.noColor = true;
-        break;
-      case '--no-binaries':
-        args.noBinaries = true;
-        break;
-      case '--format': {
-        const f = take();
-        if (f !== 'human' && f !== 'json') throw new UsageError(`--format must be human or json, got ${JSON.stringify(f)}`);
-        args.format = f;
-        break;
-      }
-      case '--cni-path':
-        args.cniPath = [...(args.cniPath ?? []), ...take().split(':').filter(Boolean)];
-        break;
-      case '--':
-        args.paths.push(...argv.slice(i + 1));
-        i = argv.length;
-        break;
-      default:
-        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${JSON.stringify(a)}`);
-        args.paths.push(a);
-    }
+// Where runtimes and Debian's containernetworking-plugins keep CNI binaries (--node without --cni-path).
+const DEFAULT_CNI_DIRS = ['/opt/cni/bin', '/usr/lib/cni'];
+
+function parseCli(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  return args;
+  const v = parsed.values;
+  const format = (v.format ?? 'human') as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(v.format)}`);
+  let pluginsVersion: string | undefined;
+  if (v['plugins-version'] !== undefined) {
+    pluginsVersion = normalizePluginsVersion(v['plugins-version']);
+    if (!pluginsVersion) throw new UsageError(`--plugins-version must be a release like 1.8.0, got ${JSON.stringify(v['plugins-version'])}`);
+  }
+  return { v, paths: parsed.positionals, format, pluginsVersion };
+}
+
+/** The node's links, for masters and devices, when validating for this machine. */
+function hostLinks(): Set<string> | undefined {
+  try {
+    return new Set(readdirSync('/sys/class/net'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The plugins release the bridge binary of the CNI path reports (or is bounded by). */
+async function pluginsVersionFrom(dirs: readonly string[]): Promise<PluginsVersion | undefined> {
+  for (const dir of dirs) {
+    const path = join(dir, 'bridge');
+    try {
+      if (!statSync(path).isFile()) continue;
+    } catch {
+      continue;
+    }
+    const ans = await execVersionProbe(path);
+    return probePluginsVersion(path, ans.supported);
+  }
+  return undefined;
 }
 
 export async function validateMain(argv: string[]): Promise<number> {
-  let args: Args;
+  let cli: ReturnType<typeof parseCli>;
+  let rules;
+  let configVersion: string | undefined;
   try {
-    args = parseArgs(argv);
-    if (!args.help && args.paths.length === 0) throw new UsageError('no PATH given (use - to read stdin)');
+    cli = parseCli(argv);
+    if (cli.v.help) {
+      process.stdout.write(VALIDATE_HELP);
+      return 0;
+    }
+    if (cli.paths.length === 0) throw new UsageError('no PATH given (use - to read stdin)');
+    const file = cli.v['no-config'] ? undefined : cli.v.config ? resolve(cli.v.config) : findConfigFile(process.cwd());
+    const fromFile = file ? await loadRuleConfig(file) : undefined;
+    rules = new Map([...(fromFile?.rules ?? []), ...ruleFlags(cli.v.rule ?? [], cli.v.disable ?? [])]);
+    if (fromFile?.pluginsVersion !== undefined) {
+      configVersion = normalizePluginsVersion(fromFile.pluginsVersion);
+      if (!configVersion) throw new UsageError(`${file}: pluginsVersion must be a release like 1.8.0, got ${JSON.stringify(fromFile.pluginsVersion)}`);
+    }
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof UsageError) && !(e instanceof RuleConfigError)) throw e;
     process.stderr.write(`braid validate: ${e.message}\nRun 'braid validate --help' for usage.\n`);
     return 2;
   }
-  if (args.help) {
-    process.stdout.write(VALIDATE_HELP);
-    return 0;
-  }
+  const { v } = cli;
 
-  const loaded = loadInputs(args.paths, () => readFileSync(0, 'utf8'));
+  const loaded = loadInputs(cli.paths, () => readFileSync(0, 'utf8'));
   if (loaded.missing.length > 0) {
     process.stderr.write(`braid validate: no such file or directory: ${loaded.missing.join(', ')}\n`);
     return 2;
   }
-  const asked = (args.cniPath ?? (process.env.CNI_PATH ?? '').split(':').filter(Boolean)).map((d) => resolve(d));
-  // Neither given: the machine's own plugin dirs still reveal a cniVersion its binaries refuse.
-  const cniPath = args.noBinaries ? [] : asked.length > 0 ? asked : DEFAULT_CNI_DIRS.filter((d) => existsSync(d));
-  const result = await validateFiles(loaded.files, { cniPath, implicitPath: asked.length === 0 });
+  const asked = (v['cni-path'] ?? [process.env.CNI_PATH ?? '']).flatMap((d) => d.split(':')).filter(Boolean).map((d) => resolve(d));
+  // The machine's binaries and links only when asked: a CI runner's plugins say nothing about the cluster's.
+  const cniPath = v['no-binaries'] ? [] : asked.length > 0 ? asked : v.node ? DEFAULT_CNI_DIRS : [];
+  const explicit = cli.pluginsVersion ?? configVersion;
+  const pluginsVersion: PluginsVersion | undefined = explicit
+    ? { version: explicit, source: cli.pluginsVersion ? '--plugins-version' : 'rule config pluginsVersion' }
+    : cniPath.length > 0
+      ? await pluginsVersionFrom(cniPath)
+      : undefined;
+  const links = v.node ? hostLinks() : undefined;
+  const result = await validateFiles(loaded.files, { cniPath, rules, ...(pluginsVersion ? { pluginsVersion } : {}), ...(links ? { hostLinks: links } : {}) });
   for (const dir of loaded.emptyDirs) {
-    result.findings.push({ code: 'BRD105', severity: 'warning', file: dir, pointer: '', message: `no *.conflist, *.conf, *.json, *.yaml or *.yml files under ${dir}` });
+    const setting = rules.get('BRD105');
+    if (setting === 'off') continue;
+    result.findings.push({ code: 'BRD105', severity: setting ?? 'warning', file: dir, pointer: '', message: `no *.conflist, *.conf, *.json, *.yaml or *.yml files under ${dir}` });
   }
 
-  const color = !args.noColor && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  process.stdout.write(args.format === 'json' ? formatJson(result, args) : formatHuman(result, { color, strict: args.strict }));
-  const { errors, warnings } = countBySeverity(result.findings);
-  return errors > 0 || (args.strict && warnings > 0) ? 1 : 0;
+  const strict = v.strict === true;
+  const color = !v['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  process.stdout.write(formatReport(cli.format, result, { color, strict, quiet: v.quiet === true }, typeof BRAID_VERSION === 'string' ? BRAID_VERSION : 'dev'));
+  return runFails(result.findings, strict) ? 1 : 0;
 }
+
+declare const BRAID_VERSION: string;

@@ -1,6 +1,8 @@
-// Every finding code braid validate can emit, as data: the code is stable, its severity
-// fixed, its layer the group it belongs to (issue 4). the README's validate section mirrors this table.
-export type Severity = 'error' | 'warning';
+// Every finding code braid validate can emit, as data: the code is stable, its default
+// severity follows what happens at ADD (error: ADD fails or a setting is silently lost;
+// warning: works, but probably not as meant; info: worth knowing), and a rule config can
+// override it. The README's validate section mirrors this table.
+export type Severity = 'error' | 'warning' | 'info';
 export type Layer = 'syntax' | 'schema' | 'semantic' | 'binary' | 'annotation';
 
 export interface CodeInfo {
@@ -11,6 +13,7 @@ export interface CodeInfo {
 
 const e = (layer: Layer, summary: string): CodeInfo => ({ severity: 'error', layer, summary });
 const w = (layer: Layer, summary: string): CodeInfo => ({ severity: 'warning', layer, summary });
+const i = (layer: Layer, summary: string): CodeInfo => ({ severity: 'info', layer, summary });
 
 export const CODES = {
   // Syntax: the bytes do not parse.
@@ -20,6 +23,10 @@ export const CODES = {
   BRD104: w('syntax', 'document is not a CNI config, NetworkAttachmentDefinition or pod; skipped'),
   BRD105: w('syntax', 'no configuration files found under a directory'),
   BRD106: e('syntax', 'file cannot be read'),
+  BRD107: e('syntax', 'file is a template (Go template actions or placeholders) to render first'),
+  BRD108: e('syntax', 'duplicate key with another value: the earlier setting is silently lost'),
+  BRD109: w('syntax', 'duplicate key repeating the same value'),
+  BRD110: e('syntax', 'no document found in the input'),
 
   // Schema: conflist-schemas/*.schema.json.
   BRD201: e('schema', 'required field missing'),
@@ -29,9 +36,10 @@ export const CODES = {
   BRD205: w('schema', 'unknown key (the plugin ignores it)'),
   BRD206: e('schema', 'unknown key that is a typo of a known key (the setting is silently lost)'),
   BRD207: w('schema', 'key differs from a known key only in letter case'),
-  BRD208: w('schema', 'plugin type has no schema; its keys were not checked'),
+  BRD208: i('schema', 'plugin type has no schema; its keys were not checked'),
   BRD209: e('schema', 'other schema violation'),
   BRD210: e('schema', 'plugin, IPAM or Kubernetes kind that is a typo of a known one'),
+  BRD211: w('schema', 'cniVersion missing: plugins then assume 0.1.0'),
 
   // Semantics: what the schema cannot say.
   BRD301: e('semantic', 'invalid network name'),
@@ -51,7 +59,7 @@ export const CODES = {
   BRD315: e('semantic', 'IP ranges overlap'),
   BRD316: e('semantic', 'address family mismatch'),
   BRD317: e('semantic', 'host-local IPAM has no ranges'),
-  BRD318: w('semantic', 'static IPAM has no addresses'),
+  BRD318: i('semantic', 'static IPAM has no addresses: they must come from the pod'),
   BRD320: e('semantic', 'bandwidth rate without burst, or burst without rate'),
   BRD321: e('semantic', 'bandwidth shapedSubnets and unshapedSubnets are exclusive'),
   BRD322: e('semantic', 'plugin needs a capability it does not declare'),
@@ -68,6 +76,8 @@ export const CODES = {
   BRD333: e('semantic', 'invalid NetworkAttachmentDefinition name'),
   BRD334: w('semantic', 'NetworkAttachmentDefinition name and spec.config name differ'),
   BRD335: w('semantic', 'NetworkAttachmentDefinition has no spec.config and no file given defines it'),
+  BRD336: e('semantic', 'interface named by the config does not exist on this node'),
+  BRD337: e('semantic', 'setting the plugins release validated for refuses on ADD (it needs a newer release)'),
 
   // Binaries: --cni-path / CNI_PATH (libcni ValidateNetworkList).
   BRD401: e('binary', 'plugin binary not found in the CNI path'),
@@ -87,6 +97,7 @@ export const CODES = {
   BRD509: e('annotation', 'invalid v1.multus-cni.io/default-network annotation'),
   BRD510: e('annotation', 'invalid cni (CNI-Genie) annotation'),
   BRD511: e('annotation', 'attachment asks for a capability no plugin of the network declares'),
+  BRD514: w('annotation', 'attachment asks for ips or mac, but no plugin of the network declares the capability (passed in CNI_ARGS, checked after ADD)'),
   BRD512: e('annotation', 'annotation key that is a typo of a network annotation (it is ignored)'),
   BRD513: e('annotation', 'network annotation on a workload instead of its pod template (pods never see it)'),
 } as const satisfies Record<string, CodeInfo>;
@@ -98,7 +109,7 @@ export function codesHelp(): string {
   const byLayer = new Map<Layer, string[]>();
   for (const [code, info] of Object.entries(CODES) as [FindingCode, CodeInfo][]) {
     const lines = byLayer.get(info.layer) ?? [];
-    lines.push(`  ${code} ${info.severity === 'error' ? 'E' : 'W'}  ${info.summary}`);
+    lines.push(`  ${code} ${info.severity[0]!.toUpperCase()}  ${info.summary}`);
     byLayer.set(info.layer, lines);
   }
   return [...byLayer].map(([layer, lines]) => `${layer}:\n${lines.join('\n')}`).join('\n');

@@ -57,4 +57,8 @@ export class FindingSink {
 export const countBySeverity = (findings: readonly Finding[]) => ({
   errors: findings.filter((f) => f.severity === 'error').length,
   warnings: findings.filter((f) => f.severity === 'warning').length,
+  infos: findings.filter((f) => f.severity === 'info').length,
 });
+
+/** A finding at a known position rather than at a pointer's. */
+export const fixedAt = (doc: DocContext, pos: Position | undefined): DocContext => ({ ...doc, locate: () => pos });

@@ -143,7 +143,7 @@ const lastUsable = (c: Cidr) => (c.family === 4 ? c.last - 1n : c.last);
 function checkStatic(p: PluginAt, ipam: Json, rel: string, scope: Scope, sink: FindingSink): void {
   const addrs = Array.isArray(ipam.addresses) ? ipam.addresses : [];
   if (addrs.length === 0 && !hasCapability(p, 'ips') && !runtimeHas(p, 'ips')) {
-    sink.at(scope, 'BRD318', `${rel}/addresses`, `${fieldPath(rel)} (static) has no addresses and the plugin does not declare the "ips" capability`, 'add "addresses": [{"address": "198.18.0.10/24"}], or declare "capabilities": {"ips": true} and pass IPs in the networks annotation');
+    sink.at(scope, 'BRD318', `${rel}/addresses`, `${fieldPath(rel)} (static) has no addresses: each pod must bring its own (the networks annotation's ips, passed in CNI_ARGS IP= and args.cni.ips), or ADD fails`, 'add "addresses": [{"address": "198.18.0.10/24"}], or declare "capabilities": {"ips": true}');
   }
   addrs.forEach((a, i) => {
     if (!isObject(a) || typeof a.address !== 'string') return;

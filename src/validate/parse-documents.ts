@@ -1,16 +1,18 @@
 // Syntax layer: each input file becomes documents (one for JSON, several for YAML), each with a
 // locator from JSON pointers to line:column. yaml is loaded only when a YAML file is seen.
-import type { Document, LineCounter } from 'yaml';
-import type { DocContext, FindingSink, Position } from './finding.js';
-import { parsePointer } from './json-pointer.js';
+import type { Document, LineCounter, YAMLError } from 'yaml';
+import { fixedAt, type DocContext, type FindingSink, type Position } from './finding.js';
+import { escapeSegment, fieldPath, parsePointer } from './json-pointer.js';
 import type { InputFile } from './load-inputs.js';
 import { jsonErrorOffset, jsonErrorReason, jsonLocator, offsetLocator } from './text-position.js';
+import { reindentFlowContinuations } from './yaml-leniency.js';
+import { jsonHint, reportDuplicateKeys } from './classify.js';
 
 export interface ParsedDoc {
   ctx: DocContext;
   value: unknown;
   /** Present for YAML documents: lets an embedded JSON string map to exact lines. */
-  yaml?: { doc: Document; lineCounter: LineCounter; text: string };
+  yaml?: { doc: Document; lineCounter: LineCounter; text: string; toFile: (p: Position) => Position };
 }
 
 type YamlModule = typeof import('yaml');
@@ -35,40 +37,62 @@ export async function parseInput(input: InputFile, sink: FindingSink): Promise<P
 
 function parseJson(input: InputFile, text: string, sink: FindingSink): ParsedDoc | undefined {
   const ctx: DocContext = { file: input.file, dir: input.dir, locate: jsonLocator(text) };
+  let value: unknown;
   try {
-    return { ctx, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    const pos = offsetLocator(text)(jsonErrorOffset(msg, text));
-    sink.add(
-      { ...ctx, locate: () => pos },
-      'BRD101',
-      '',
-      `invalid JSON at line ${pos.line}, column ${pos.column}: ${jsonErrorReason(msg)}`,
-      /^\s*\/\/|\/\*/m.test(text) ? 'JSON has no comments; remove // and /* */' : /,\s*[}\]]/.test(text) ? 'JSON allows no trailing comma before } or ]' : undefined,
-    );
+    const offset = jsonErrorOffset(msg, text);
+    const pos = offsetLocator(text)(offset);
+    const template = templateMarker(text, offset);
+    if (template) {
+      sink.add(fixedAt(ctx, template.pos), 'BRD107', '', `this is a template, not JSON yet: ${template.what} at line ${template.pos.line} must be rendered first`, template.hint);
+      return undefined;
+    }
+    sink.add(fixedAt(ctx, pos), 'BRD101', '', `invalid JSON at line ${pos.line}, column ${pos.column}: ${jsonErrorReason(msg)}`, jsonHint(text));
     return undefined;
   }
+  const toPos = offsetLocator(text);
+  const held = placeholderInString(text);
+  if (held) {
+    sink.add(fixedAt(ctx, toPos(held.offset)), 'BRD107', '', `this is a template: placeholder ${held.token} at line ${toPos(held.offset).line} must be substituted first; the values are not checked`, 'substitute the placeholders (sed, envsubst, the installer) and validate the result');
+    return undefined;
+  }
+  reportDuplicateKeys(text, (offset) => fixedAt(ctx, toPos(offset)), '', sink);
+  return { ctx, value };
 }
 
 async function parseYaml(input: InputFile, text: string, sink: FindingSink): Promise<ParsedDoc[]> {
   const Y = await loadYaml();
-  const lineCounter = new Y.LineCounter();
-  const docs = Y.parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
+  const parse = (t: string) => {
+    const lineCounter = new Y.LineCounter();
+    const docs = Y.parseAllDocuments(t, { lineCounter, prettyErrors: true, uniqueKeys: false });
+    return { lineCounter, list: Array.isArray(docs) ? docs : [docs], text: t };
+  };
+  // An unquoted Go template action ({{ .Values.x }}) is a Helm chart or similar, not YAML yet.
+  const action = /^[^#'"\n]*?(\{\{-?[^}\n]*\}\})/m.exec(text);
+  if (action) {
+    const pos = offsetLocator(text)(action.index + action[0].length - action[1]!.length);
+    sink.add({ file: input.file, dir: input.dir, locate: () => pos }, 'BRD107', '', `this is a template, not YAML yet: Go template action ${JSON.stringify(action[1]!.slice(0, 40))} at line ${pos.line} must be rendered first`, 'render it first (helm template, or the tool that fills it in), then validate the output');
+    return [];
+  }
+  let parsed = parse(text);
+  let shifts: ReadonlyMap<number, number> = new Map();
+  if (parsed.list.some((d) => d.errors.length > 0)) {
+    // What kubectl accepts and YAML 1.2 does not: continuation lines at or left of their key.
+    const lenient = reindentFlowContinuations(text);
+    if (lenient) {
+      parsed = parse(lenient.text);
+      shifts = lenient.shifts;
+    }
+  }
+  const toFile = (p: Position): Position => ({ line: p.line, column: Math.max(1, p.column - (shifts.get(p.line - 1) ?? 0)) });
+  const { lineCounter } = parsed;
   const out: ParsedDoc[] = [];
-  for (const doc of list) {
-    const ctx: DocContext = { file: input.file, dir: input.dir, locate: yamlLocator(Y, doc, lineCounter) };
+  for (const doc of parsed.list) {
+    const ctx: DocContext = { file: input.file, dir: input.dir, locate: yamlLocator(Y, doc, lineCounter, toFile) };
     if (doc.errors.length > 0) {
-      const shown = new Set<string>();
-      for (const err of doc.errors.slice(0, 5)) {
-        const lp = err.linePos?.[0];
-        const key = `${lp?.line}:${lp?.col}`; // one parse error often causes another at the same spot
-        if (shown.has(key)) continue;
-        shown.add(key);
-        const pos: Position | undefined = lp ? { line: lp.line, column: lp.col } : undefined;
-        sink.add({ ...ctx, locate: () => pos }, 'BRD102', '', `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.column}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
-      }
+      reportYamlErrors(doc.errors, text, ctx, sink, toFile);
       continue;
     }
     if (doc.contents === null) continue; // empty document (e.g. a trailing ---)
@@ -79,9 +103,79 @@ async function parseYaml(input: InputFile, text: string, sink: FindingSink): Pro
       sink.add(ctx, 'BRD102', '', `invalid YAML: ${(e as Error).message.split('\n')[0]}`); // e.g. an alias bomb
       continue;
     }
-    out.push({ ctx, value, yaml: { doc, lineCounter, text } });
+    checkDuplicateYamlKeys(Y, doc, lineCounter, toFile, ctx, sink);
+    out.push({ ctx, value, yaml: { doc, lineCounter, text: parsed.text, toFile } });
   }
   return out;
+}
+
+function reportYamlErrors(errors: readonly YAMLError[], text: string, ctx: DocContext, sink: FindingSink, toFile: (p: Position) => Position): void {
+  const template = templateMarker(text);
+  if (template) {
+    sink.add({ ...ctx, locate: () => template.pos }, 'BRD107', '', `this is a template, not YAML yet: ${template.what} at line ${template.pos.line} must be rendered first`, template.hint);
+    return;
+  }
+  const shown = new Set<string>();
+  for (const err of errors.slice(0, 3)) {
+    const lp = err.linePos?.[0];
+    const pos: Position | undefined = lp ? toFile({ line: lp.line, column: lp.col }) : undefined;
+    const key = `${pos?.line}`; // one parse error drags others along on the same line
+    if (shown.has(key)) continue;
+    shown.add(key);
+    const reason = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    sink.add({ ...ctx, locate: () => pos }, 'BRD102', '', `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.column}` : ''}: ${explainYaml(err.code, reason)}`);
+  }
+}
+
+/** The yaml package's wording, said the way a YAML author would look for the problem. */
+function explainYaml(code: string, reason: string): string {
+  if (code === 'MISSING_CHAR' && /closing .?quote/.test(reason)) return `${reason}: a quoted string opened here is never closed`;
+  if (code === 'BAD_INDENT' || /indent/i.test(reason)) return `${reason} (check the indentation of this line against its parent)`;
+  if (code === 'TAB_AS_INDENT') return `${reason}: YAML indentation must be spaces`;
+  return reason;
+}
+
+/** A placeholder inside a JSON string ("__EGRESS_SUBNET__", "{{ .Subnet }}", "${SUBNET}"): a template that parses. */
+export function placeholderInString(text: string): { token: string; offset: number } | undefined {
+  const m = /"[^"\n]*?(__[A-Z][A-Z0-9_]*__|\{\{[^}"]*\}\}|\$\{[A-Za-z_]\w*\})/.exec(text);
+  return m ? { token: m[1]!, offset: m.index + m[0].length - m[1]!.length } : undefined;
+}
+
+/** Go/Helm templates and shell or sed placeholders: why a file that is not YAML or JSON yet fails. */
+export function templateMarker(text: string, near?: number): { what: string; pos: Position; hint: string } | undefined {
+  const at = (offset: number) => offsetLocator(text)(offset);
+  const go = /\{\{-?\s*[^}]*\}\}/.exec(text);
+  if (go) return { what: `Go template action ${JSON.stringify(go[0].slice(0, 40))}`, pos: at(go.index), hint: 'render it first (helm template, or the tool that fills it in), then validate the output' };
+  const window = near === undefined ? text : text.slice(Math.max(0, near - 40), near + 40);
+  const base = near === undefined ? 0 : Math.max(0, near - 40);
+  const ph = /__[A-Z][A-Z0-9_]*__|\$\{?[A-Za-z0-9_]+\}?/.exec(window);
+  if (ph) return { what: `placeholder ${ph[0]}`, pos: at(base + ph.index), hint: 'substitute the placeholders (sed, envsubst, the installer) and validate the result' };
+  return undefined;
+}
+
+/** Keys a YAML mapping repeats: the Kubernetes decoders keep the last one, so the earlier value is lost. */
+function checkDuplicateYamlKeys(Y: YamlModule, doc: Document, lc: LineCounter, toFile: (p: Position) => Position, ctx: DocContext, sink: FindingSink): void {
+  const keyOf = (k: unknown) => (Y.isScalar(k) ? String(k.value) : String(k));
+  const walk = (node: unknown, pointer: string): void => {
+    if (Y.isMap(node)) {
+      const seen = new Map<string, { line: number; value: string }>();
+      for (const pair of node.items) {
+        const key = keyOf(pair.key);
+        const member = `${pointer}/${escapeSegment(key)}`;
+        const start = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
+        const pos = start === undefined ? undefined : toFile({ line: lc.linePos(start).line, column: lc.linePos(start).col });
+        const value = JSON.stringify(Y.isNode(pair.value) ? pair.value.toJSON() : pair.value);
+        const prev = seen.get(key);
+        if (prev && key !== '<<') {
+          const same = prev.value === value;
+          sink.add(fixedAt(ctx, pos), same ? 'BRD109' : 'BRD108', member, `key ${fieldPath(member)} appears twice (first at line ${prev.line})${same ? ' with the same value' : ': kubectl keeps only this later value, the earlier one is lost'}`, same ? 'remove one of them' : 'keep one of them, with the value you mean');
+        }
+        seen.set(key, { line: pos?.line ?? 0, value });
+        walk(pair.value, member);
+      }
+    } else if (Y.isSeq(node)) node.items.forEach((item, i) => walk(item, `${pointer}/${i}`));
+  };
+  walk(doc.contents, '');
 }
 
 /** The YAML node a pointer names (a map value, or the key itself for the last segment). */
@@ -109,12 +203,12 @@ export function yamlNodeAt(Y: YamlModule, doc: Document, pointer: string, keyOfL
   return found;
 }
 
-function yamlLocator(Y: YamlModule, doc: Document, lc: LineCounter) {
+function yamlLocator(Y: YamlModule, doc: Document, lc: LineCounter, toFile: (p: Position) => Position) {
   return (pointer: string): Position | undefined => {
     const start = yamlNodeAt(Y, doc, pointer)?.range?.[0];
     if (start === undefined) return undefined;
     const p = lc.linePos(start);
-    return { line: p.line, column: p.col };
+    return toFile({ line: p.line, column: p.col });
   };
 }
 

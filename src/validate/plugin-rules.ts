@@ -6,8 +6,16 @@ import type { FindingSink, Scope } from './finding.js';
 import { isMac, parseCidr } from './ip-utils.js';
 import { escapeSegment, fieldPath } from './json-pointer.js';
 import type { PluginAt } from './schema-layer.js';
+import { describeVersion, olderThan, type PluginsVersion } from './plugin-versions.js';
 
-type Rule = (p: PluginAt, scope: Scope, sink: FindingSink) => void;
+/** What rules may know beyond the config: the plugins release, and this node's links when asked. */
+export interface RuleContext {
+  pluginsVersion: PluginsVersion;
+  /** Names in /sys/class/net of the machine validated for (only with --node). */
+  hostLinks?: ReadonlySet<string>;
+}
+
+type Rule = (p: PluginAt, scope: Scope, sink: FindingSink, ctx: RuleContext) => void;
 
 const declares = (p: PluginAt, cap: string) => isObject(p.conf.capabilities) && p.conf.capabilities[cap] === true;
 /** runtimeConfig key, matched case-insensitively as Go's encoding/json does. */
@@ -21,11 +29,12 @@ const positive = (v: unknown) => typeof v === 'number' && v > 0;
 export const pluginLabel = (p: PluginAt) => (p.rel === '' ? String(p.type) : `${fieldPath(p.rel)} (${p.type})`);
 
 const RULES: Record<string, Rule> = {
-  bridge(p, scope, sink) {
+  bridge(p, scope, sink, ctx) {
     const c = p.conf;
     checkIfName(c.bridge, `${p.rel}/bridge`, scope, sink);
-    if (positive(c.vlan) && Array.isArray(c.vlanTrunk) && c.vlanTrunk.length > 0) {
-      sink.at(scope, 'BRD324', `${p.rel}/vlanTrunk`, `${pluginLabel(p)}: vlan ${c.vlan} and vlanTrunk cannot be set together`, 'the bridge port is either an access port (vlan) or a trunk (vlanTrunk)');
+    // Since plugins 1.8.0, vlan with vlanTrunk is the trunk's native (untagged) VLAN; before, ADD refused it.
+    if (positive(c.vlan) && Array.isArray(c.vlanTrunk) && c.vlanTrunk.length > 0 && olderThan(ctx.pluginsVersion, '1.8.0')) {
+      sink.at(scope, 'BRD337', `${p.rel}/vlanTrunk`, `${pluginLabel(p)}: vlan ${c.vlan} with vlanTrunk needs plugins 1.8.0 or later (native VLAN of the trunk); ${describeVersion(ctx.pluginsVersion)} refuse it on ADD ("cannot set vlan and vlanTrunk at the same time")`, 'upgrade the plugins, or make the port an access port (vlan) or a trunk (vlanTrunk)');
     }
     if (c.hairpinMode === true && c.promiscMode === true) {
       sink.at(scope, 'BRD324', `${p.rel}/promiscMode`, 'hairpinMode and promiscMode cannot both be true', 'the bridge plugin refuses this combination on ADD');
@@ -45,22 +54,19 @@ const RULES: Record<string, Rule> = {
       });
     }
   },
-  macvlan(p, scope, sink) {
-    checkIfName(p.conf.master, `${p.rel}/master`, scope, sink);
+  macvlan(p, scope, sink, ctx) {
+    checkMaster(p, scope, sink, ctx);
     checkMac(p.conf.mac, `${p.rel}/mac`, scope, sink);
   },
-  ipvlan(p, scope, sink) {
-    checkIfName(p.conf.master, `${p.rel}/master`, scope, sink);
-  },
-  vlan(p, scope, sink) {
-    checkIfName(p.conf.master, `${p.rel}/master`, scope, sink);
-  },
+  ipvlan: checkMaster,
+  vlan: checkMaster,
   vrf(p, scope, sink) {
     checkIfName(p.conf.vrfname, `${p.rel}/vrfname`, scope, sink);
   },
-  'host-device'(p, scope, sink) {
+  'host-device'(p, scope, sink, ctx) {
     const c = p.conf;
     checkIfName(c.device, `${p.rel}/device`, scope, sink);
+    checkHostLink(c.device, `${p.rel}/device`, p, scope, sink, ctx);
     checkMac(c.hwaddr, `${p.rel}/hwaddr`, scope, sink);
     const named = ['device', 'hwaddr', 'kernelpath', 'pciBusID'].some((k) => typeof c[k] === 'string' && c[k] !== '');
     if (!named && !declares(p, 'deviceID') && !runtimeValue(p, 'deviceID')) {
@@ -118,8 +124,19 @@ function checkRates(o: Json, rel: string, scope: Scope, sink: FindingSink): void
   }
 }
 
-export function checkPluginRules(p: PluginAt, scope: Scope, sink: FindingSink): void {
-  if (p.type && Object.hasOwn(RULES, p.type)) RULES[p.type]!(p, scope, sink);
+export function checkPluginRules(p: PluginAt, scope: Scope, sink: FindingSink, ctx: RuleContext): void {
+  if (p.type && Object.hasOwn(RULES, p.type)) RULES[p.type]!(p, scope, sink, ctx);
+}
+
+/** macvlan, ipvlan, vlan: the master is a host link; ADD (and every DEL) fails with "Link not found" without it. */
+function checkMaster(p: PluginAt, scope: Scope, sink: FindingSink, ctx: RuleContext): void {
+  checkIfName(p.conf.master, `${p.rel}/master`, scope, sink);
+  checkHostLink(p.conf.master, `${p.rel}/master`, p, scope, sink, ctx);
+}
+
+function checkHostLink(value: unknown, rel: string, p: PluginAt, scope: Scope, sink: FindingSink, ctx: RuleContext): void {
+  if (!ctx.hostLinks || typeof value !== 'string' || value === '' || ctx.hostLinks.has(value) || interfaceNameProblem(value)) return;
+  sink.at(scope, 'BRD336', rel, `${pluginLabel(p)}: ${fieldPath(rel)} ${JSON.stringify(value)} is not a link on this node (/sys/class/net); ADD fails with "Link not found", and so does every DEL of the pod`, 'create the link on every node, or name one that exists');
 }
 
 /** Interface name rule for names the config gives (bridge, master, vrfname, device). */

@@ -1,7 +1,7 @@
 // Semantic layer, per network: what the schemas cannot say. The name rule, versions, the shape
 // of the chain, IPAM presence, per-plugin rules the plugins enforce only at ADD time.
 import { validateNetworkName } from '../cni/names.js';
-import { parseSemver } from '../cni/version.js';
+import { compareVersions, parseSemver } from '../cni/version.js';
 import { isObject, type NetworkInput } from './classify.js';
 import { suggest } from './did-you-mean.js';
 import type { FindingSink, Scope } from './finding.js';
@@ -10,7 +10,7 @@ import { checkIpam, type Pool } from './ipam-checks.js';
 import { escapeSegment, fieldPath } from './json-pointer.js';
 import { CAPABILITIES, PLUGINS, SPEC_VERSIONS } from './plugin-catalog.js';
 import { pluginsOf, type PluginAt } from './schema-layer.js';
-import { checkPluginRules } from './plugin-rules.js';
+import { checkPluginRules, type RuleContext } from './plugin-rules.js';
 
 export interface NetworkFacts {
   net: NetworkInput;
@@ -21,7 +21,7 @@ export interface NetworkFacts {
 
 const KNOWN = new Set<string>(SPEC_VERSIONS);
 
-export function checkSemantics(net: NetworkInput, sink: FindingSink): NetworkFacts {
+export function checkSemantics(net: NetworkInput, sink: FindingSink, ctx: RuleContext): NetworkFacts {
   const scope = net.scope;
   const raw = net.raw;
   if (typeof raw.name === 'string' && !net.nameInjected) {
@@ -37,7 +37,7 @@ export function checkSemantics(net: NetworkInput, sink: FindingSink): NetworkFac
   const pools: Pool[] = [];
   for (const p of plugins) {
     checkCapabilities(p, scope, sink);
-    checkPluginRules(p, scope, sink);
+    checkPluginRules(p, scope, sink, ctx);
     checkIpam(p, scope, sink, pools);
     checkDns(p, scope, sink);
     if (net.isList && p.rel !== '') {
@@ -56,8 +56,17 @@ function checkVersions(net: NetworkInput, sink: FindingSink): string | undefined
   const declared = typeof raw.cniVersion === 'string' ? raw.cniVersion : undefined;
   const list = Array.isArray(raw.cniVersions) ? raw.cniVersions.filter((v): v is string => typeof v === 'string') : [];
   if (declared !== undefined && parseSemver(declared) && !KNOWN.has(declared) && list.length === 0) {
-    const s = suggest(declared, SPEC_VERSIONS);
-    sink.at(scope, 'BRD302', '/cniVersion', `cniVersion ${JSON.stringify(declared)} is not a CNI specification version; known: ${SPEC_VERSIONS.join(', ')}`, s ? `did you mean ${JSON.stringify(s.word)}?` : undefined);
+    const near = nearestVersions(declared);
+    sink.at(scope, 'BRD302', '/cniVersion', `cniVersion ${JSON.stringify(declared)} is not a CNI specification version; the nearest are ${near.map((v) => JSON.stringify(v)).join(' and ')}`, `known versions: ${SPEC_VERSIONS.join(', ')}`);
+  }
+  if (raw.cniVersion === undefined && list.length === 0 && !(raw.type === 'braid' && raw.name === undefined)) {
+    sink.at(
+      scope,
+      'BRD211',
+      '/cniVersion',
+      `${net.nad ? 'spec.config' : 'the configuration'} has no cniVersion: libcni accepts that, and plugins then speak spec 0.1.0, the oldest result format`,
+      'write the version your plugins support, e.g. "cniVersion": "1.0.0"',
+    );
   }
   if (list.length > 0) {
     const usable = list.filter((v) => KNOWN.has(v));
@@ -74,6 +83,13 @@ function checkVersions(net: NetworkInput, sink: FindingSink): string | undefined
     sink.at(scope, 'BRD303', '/cniVersion', `cniVersion ${JSON.stringify(version)} predates configuration lists (0.3.0); runtimes reject this list`, 'use "1.0.0"');
   }
   return version ?? declared;
+}
+
+/** The known spec versions just below and just above one that does not exist. */
+function nearestVersions(v: string): string[] {
+  const below = SPEC_VERSIONS.filter((k) => compareVersions(k, v) < 0).at(-1);
+  const above = SPEC_VERSIONS.find((k) => compareVersions(k, v) > 0);
+  return [below, above].filter((x): x is (typeof SPEC_VERSIONS)[number] => x !== undefined);
 }
 
 function checkChain(net: NetworkInput, plugins: readonly PluginAt[], sink: FindingSink): void {

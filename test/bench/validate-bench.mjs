@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'dist', 'braid');
+const BIN = process.env.BRAID_BIN ?? join(ROOT, 'dist', 'braid');
 const N = Number(process.argv[2] ?? 1000);
 const RUNS = Number(process.argv[3] ?? 3);
 const CNI_BIN = '/usr/lib/cni';

@@ -49,18 +49,16 @@ describe('braid validate CLI', () => {
     expect(r.stdout).toMatch(/2 files checked: 2 errors/);
   });
 
-  it('colours on a terminal unless NO_COLOR is set', async () => {
-    const was = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
-    Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
-    try {
-      const file = join(CORPUS, 'ptp-without-ipam.conflist');
-      expect((await runCli([file], { NO_COLOR: undefined })).stdout).toMatch(/\x1b\[31m/);
-      expect((await runCli([file], { NO_COLOR: '1' })).stdout).not.toMatch(/\x1b\[/);
-      expect((await runCli(['--no-color', file], { NO_COLOR: undefined })).stdout).not.toMatch(/\x1b\[/);
-    } finally {
-      if (was) Object.defineProperty(process.stdout, 'isTTY', was);
-      else delete (process.stdout as { isTTY?: boolean }).isTTY;
-    }
+  it('colours on a terminal unless NO_COLOR is set', () => {
+    // script(1) gives dist/braid a pseudo-terminal as stdout.
+    const file = join(CORPUS, 'ptp-without-ipam.conflist');
+    const onTty = (flags: string, env: Record<string, string>) => {
+      const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} validate ${flags} ${file}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...env } });
+      return r.stdout;
+    };
+    expect(onTty('', { NO_COLOR: '' })).toMatch(/\x1b\[31m/);
+    expect(onTty('', { NO_COLOR: '1' })).not.toMatch(/\x1b\[/);
+    expect(onTty('--no-color', { NO_COLOR: '' })).not.toMatch(/\x1b\[/);
   });
 
   it('warnings pass unless --strict', async () => {

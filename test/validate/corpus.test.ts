@@ -1,20 +1,33 @@
 // The broken corpus: each file, validated on its own, must produce this exact finding (code at
-// pointer, and line where given) and fail (exit 1) unless the case is a warning.
+// pointer, and line where given) and fail (exit 1) unless the case is a warning or info.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CODES, type FindingCode } from '../../src/validate/codes.js';
+import { runFails } from '../../src/validate/report.js';
 import { CORPUS, runCli, validatePaths } from './helpers.js';
 
 type Case = [file: string, code: FindingCode, pointer: string, line?: number];
 
 const ANN = '/metadata/annotations/k8s.v1.cni.cncf.io~1networks';
 
+// A case named "...-plugins-X.Y" is validated for that plugins release.
+const releaseOf = (file: string) => /-plugins-(\d+\.\d+)\./.exec(file)?.[1];
+const optsFor = (file: string) => (releaseOf(file) ? { pluginsVersion: { version: `${releaseOf(file)}.0`, source: '--plugins-version' } } : {});
+const flagsFor = (file: string) => (releaseOf(file) ? ['--plugins-version', releaseOf(file)!] : []);
+
 const CASES: Case[] = [
   // syntax
   ['json-trailing-comma.conflist', 'BRD101', '', 6],
   ['json-comment.conf', 'BRD101', '', 2],
   ['yaml-bad-indent.yaml', 'BRD102', '', 4],
+  ['template-placeholder.conflist', 'BRD107', '', 10],
+  ['template-helm.yaml', 'BRD107', '', 4],
+  ['duplicate-key-json.conflist', 'BRD108', '/plugins/0/mtu', 9],
+  ['nad-duplicate-key-config.yaml', 'BRD108', '/spec/config/mode', 12],
+  ['warn-duplicate-key-same-value.conflist', 'BRD109', '/plugins/0/type', 7],
+  ['empty.yaml', 'BRD110', ''],
+  ['multus-daemon-config-typo.json', 'BRD206', '/namespaceIsolaton', 10],
   ['nad-bad-json.yaml', 'BRD103', '/spec/config', 10],
   // schema
   ['typo-bridge-isgatway.conflist', 'BRD206', '/plugins/0/isGatway', 8],
@@ -30,7 +43,7 @@ const CASES: Case[] = [
   ['vrf-missing-name.conflist', 'BRD201', '/plugins/1/vrfname'],
   ['bridge-name-too-long.conflist', 'BRD204', '/plugins/0/bridge'],
   ['cniversion-not-semver.conflist', 'BRD204', '/cniVersion'],
-  ['cniversion-missing.conflist', 'BRD201', '/cniVersion'],
+  ['warn-cniversion-missing.conflist', 'BRD211', '/cniVersion'],
   ['empty-plugins.conflist', 'BRD204', '/plugins'],
   ['plugin-type-typo.conflist', 'BRD210', '/plugins/0/type'],
   ['ipam-type-typo.conflist', 'BRD210', '/plugins/0/ipam/type'],
@@ -39,7 +52,7 @@ const CASES: Case[] = [
   ['nad-macvlan-wrong-mode.yaml', 'BRD203', '/spec/config/plugins/0/mode', 14],
   ['warn-unknown-key.conflist', 'BRD205', '/plugins/0/braidNote'],
   ['warn-case-only-key.conflist', 'BRD207', '/plugins/0/IsGateway'],
-  ['warn-no-schema.conflist', 'BRD208', '/plugins/0/type'],
+  ['info-no-schema.conflist', 'BRD208', '/plugins/0/type'],
   // semantics
   ['network-name-invalid.conflist', 'BRD301', '/name', 3],
   ['cniversion-unknown.conflist', 'BRD302', '/cniVersion'],
@@ -77,7 +90,7 @@ const CASES: Case[] = [
   ['bandwidth-no-rates-no-capability.conflist', 'BRD322', '/plugins/1/capabilities/bandwidth'],
   ['unknown-capability.conflist', 'BRD323', '/plugins/1/capabilities/portMapping'],
   ['warn-unknown-capability-extension.conflist', 'BRD323', '/plugins/0/capabilities/sriov'],
-  ['bridge-vlan-and-trunk.conflist', 'BRD324', '/plugins/0/vlanTrunk'],
+  ['bridge-vlan-and-trunk-plugins-1.7.conflist', 'BRD337', '/plugins/0/vlanTrunk'],
   ['bridge-hairpin-and-promisc.conflist', 'BRD324', '/plugins/0/promiscMode'],
   ['portmap-mark-conflict.conflist', 'BRD324', '/plugins/1/externalSetMarkChain'],
   ['host-device-no-device.conflist', 'BRD325', '/plugins/0/device'],
@@ -106,13 +119,16 @@ const CASES: Case[] = [
   ['pod-default-network-bad.yaml', 'BRD509', '/metadata/annotations/v1.multus-cni.io~1default-network'],
   ['pod-genie-bad.yaml', 'BRD510', '/metadata/annotations/cni'],
   ['pod-capability-missing.yaml', 'BRD511', ANN],
+  ['warn-pod-ips-without-capability.yaml', 'BRD514', ANN],
+  ['pod-interface-lo.yaml', 'BRD503', ANN, 15],
+  ['pod-gateway-key.yaml', 'BRD501', ANN, 15],
   ['pod-annotation-key-typo.yaml', 'BRD512', '/metadata/annotations/k8s.v1.cni.cncf.io~1network'],
   ['deployment-annotation-on-owner.yaml', 'BRD513', ANN, 6],
 ];
 
 describe('broken corpus', () => {
   it.each(CASES)('%s -> %s at %s', async (file, code, pointer, line) => {
-    const { findings } = await validatePaths([join(CORPUS, file)]);
+    const { findings } = await validatePaths([join(CORPUS, file)], optsFor(file));
     const hit = findings.find((f) => f.code === code && f.pointer === pointer);
     expect(hit, JSON.stringify(findings, null, 1)).toBeDefined();
     expect(hit!.severity).toBe(CODES[code].severity);
@@ -128,19 +144,30 @@ describe('broken corpus', () => {
     for (const e of entries) expect(statSync(join(CORPUS, e)).isFile() || statSync(join(CORPUS, e)).isDirectory()).toBe(true);
   });
 
-  it('exits 1 for each error case and 0 for warning-only cases (1 under --strict)', async () => {
-    const files = [...new Set(CASES.map((c) => c[0]))];
-    for (const file of files) {
-      const warnOnly = CASES.filter((c) => c[0] === file).every((c) => CODES[c[1]].severity === 'warning');
-      const { code } = await runCli(['--format', 'json', join(CORPUS, file)]);
-      expect([file, code]).toEqual([file, warnOnly ? 0 : 1]);
-      if (warnOnly) expect((await runCli(['--strict', join(CORPUS, file)])).code).toBe(1);
+  it('each case fails the run exactly when it has an error (warnings only under --strict, info never)', async () => {
+    for (const file of [...new Set(CASES.map((c) => c[0]))]) {
+      const sev = CASES.filter((c) => c[0] === file).map((c) => CODES[c[1]].severity);
+      const { findings } = await validatePaths([join(CORPUS, file)], optsFor(file));
+      expect([file, runFails(findings, false)]).toEqual([file, sev.includes('error')]);
+      if (!sev.includes('error')) expect([file, runFails(findings, true)]).toEqual([file, sev.includes('warning')]);
     }
   });
 
-  it('the corpus covers every finding code except the binary ones and the no-files warning', () => {
+  it('dist/braid exits 1 on an error case, 0 on warning- and info-only cases, and 1 on a warning under --strict', async () => {
+    const runs = await Promise.all([
+      runCli([join(CORPUS, 'ptp-without-ipam.conflist')]),
+      runCli([join(CORPUS, 'warn-unknown-key.conflist')]),
+      runCli(['--strict', join(CORPUS, 'warn-unknown-key.conflist')]),
+      runCli(['--strict', join(CORPUS, 'info-no-schema.conflist')]),
+      runCli(['--plugins-version', '1.7', join(CORPUS, 'bridge-vlan-and-trunk-plugins-1.7.conflist')]),
+      runCli([join(CORPUS, 'bridge-vlan-and-trunk-plugins-1.7.conflist')]),
+    ]);
+    expect(runs.map((r) => r.code)).toEqual([1, 0, 1, 0, 1, 0]);
+  });
+
+  it('the corpus covers every finding code except the binary and node ones and the no-files warning', () => {
     const covered = new Set(CASES.map((c) => c[1]));
-    const missing = Object.keys(CODES).filter((c) => !covered.has(c as FindingCode) && !/^BRD4/.test(c) && !['BRD104', 'BRD105', 'BRD106', 'BRD209', 'BRD331'].includes(c));
+    const missing = Object.keys(CODES).filter((c) => !covered.has(c as FindingCode) && !/^BRD4/.test(c) && !['BRD104', 'BRD105', 'BRD106', 'BRD209', 'BRD331', 'BRD336'].includes(c));
     expect(missing).toEqual([]);
   });
 });

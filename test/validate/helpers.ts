@@ -1,12 +1,13 @@
-// Shared by the validate tests: run the pipeline in-process, or the CLI edge with its output captured.
+// Shared by the validate tests: run the pipeline in-process, or the built dist/braid validate.
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
-import { validateMain } from '../../src/validate/cli.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { loadInputs } from '../../src/validate/load-inputs.js';
 import { validateFiles, type ValidateOptions, type ValidateResult } from '../../src/validate/validate.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CORPUS = fileURLToPath(new URL('./corpus/', import.meta.url));
+export const BIN = join(REPO, 'dist', 'braid');
 
 export async function validatePaths(paths: string[], opts: ValidateOptions = {}): Promise<ValidateResult> {
   const loaded = loadInputs(paths, () => '');
@@ -18,30 +19,25 @@ export function validateTexts(files: Record<string, string>, opts: ValidateOptio
   return validateFiles(Object.entries(files).map(([file, text]) => ({ file, dir: '.', text })), opts);
 }
 
-export async function runCli(argv: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  const saved: Record<string, string | undefined> = {};
+/** The built dist/braid validate, as users run it: argv, optional stdin, a clean CNI_PATH unless given. */
+export function runCli(argv: string[], env: Record<string, string | undefined> = {}, opts: { stdin?: string; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete childEnv.CNI_PATH;
   for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = v;
   }
-  try {
-    // Tests don't depend on this machine's plugins unless they name a CNI path.
-    const hermetic = argv.includes('--cni-path') || 'CNI_PATH' in env ? argv : ['--no-binaries', ...argv];
-    const code = await validateMain(hermetic);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, 'validate', ...argv], { env: childEnv, cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.stdin ?? '');
+  });
 }
 
 export const errorsOf = (r: ValidateResult) => r.findings.filter((f) => f.severity === 'error');

@@ -1,12 +1,12 @@
-// Issue 4: validating 1,000 conflists takes a couple of seconds at most. In-process here (the
-// benchmark in test/bench/validate-bench.mjs times the bundled binary, process start included).
+// 1,000 generated conflists validate clean: no false finding at scale. How long it takes is the
+// benchmark's business (test/bench/validate-bench.mjs, `npm run bench:validate`), not a test's.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateTexts, REPO } from './helpers.js';
 
-describe('performance', () => {
-  it('validates 1,000 conflists in well under 2 seconds', async () => {
+describe('at scale', () => {
+  it('1,000 conflists from the delegates catalogue validate clean', async () => {
     const dir = join(REPO, 'delegates');
     const templates = readdirSync(dir).filter((f) => f.endsWith('.conflist')).map((f) => readFileSync(join(dir, f), 'utf8'));
     const files: Record<string, string> = {};
@@ -18,10 +18,8 @@ describe('performance', () => {
         .replace(/fd00:198:18:6::/g, `fd00:${i.toString(16)}::`);
     }
     await validateTexts({ 'warm.conflist': templates[0]! }); // compile the schemas once
-    const t = performance.now();
-    const { findings } = await validateTexts(files);
-    const seconds = (performance.now() - t) / 1000;
+    const { findings, files: checked } = await validateTexts(files);
     expect(findings).toEqual([]);
-    expect(seconds).toBeLessThan(2);
+    expect(checked).toHaveLength(1000);
   });
 });
