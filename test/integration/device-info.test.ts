@@ -20,7 +20,7 @@ afterEach(async () => {
 let n = 0;
 function scenario(): { s: PodScenario; record: (ifname: string) => { config: Record<string, any> } } {
   const socket = t.world.dir('kubelet.sock');
-  const s = new PodScenario(t.world, t.api, 208 + (n++ % 4) * 4, { annotation: '', config: { podResourcesSocket: socket } });
+  const s = new PodScenario(t.world, t.api, 208 + (n++ % 2) * 4, { annotation: '', config: { podResourcesSocket: socket } });
   const bin = String(s.config.binDir).split(':')[0]!;
   copyFileSync(RECORDER, join(bin, 'recorder'));
   const recordTo = t.world.dir('rec');
