@@ -230,7 +230,6 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
   const statusQueue = new StatusQueue({
     api: () => cache?.forRequest(),
-    cachedUid: (namespace, name) => cache?.cachedPodUid(namespace, name),
     backoff: o.apiBackoff,
     onResult: (result) => metrics.statusWrites.inc({ result }),
     onFailedAttempt: (reason) => metrics.statusWriteFailures.inc({ reason }),

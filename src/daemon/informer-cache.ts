@@ -87,11 +87,6 @@ export class InformerCache {
     ];
   }
 
-  /** The UID of the cached pod of that name, if the pod informer has one. */
-  cachedPodUid(namespace: string, name: string): string | undefined {
-    return this.pods.get(namespace, name)?.metadata.uid;
-  }
-
   /**
    * The KubeApi for one CNI request. `expectedUid` (K8S_POD_UID) makes a cached pod of the
    * same name but another uid (deleted and recreated, watch lagging) a miss, not an error.

@@ -13,8 +13,6 @@ export type StatusResult = 'written' | 'written_late' | 'pod_gone' | 'pod_recrea
 export interface StatusQueueOptions {
   /** The API of the moment, so retries use reloaded credentials and config. */
   api: () => KubeApi | undefined;
-  /** The pod's UID in the informer cache, if it has the pod: a different one means recreated. */
-  cachedUid: (namespace: string, name: string) => string | undefined;
   backoff: Backoff;
   onResult: (result: StatusResult) => void;
   onFailedAttempt: (reason: string) => void;
@@ -88,19 +86,16 @@ export class StatusQueue implements StatusWriter {
   private async attempt(key: string, e: Entry): Promise<void> {
     for (let busy = this.inflight.get(key); busy; busy = this.inflight.get(key)) await busy.catch(() => undefined);
     if (this.stopped || this.pending.get(key) !== e) return; // replaced or cancelled meanwhile
-    const cached = this.o.cachedUid(e.write.namespace, e.write.name);
+    // No shortcut through the informer cache: a lagging cache may still hold the old pod, so
+    // only the API server's answer to the UID precondition says the pod was recreated.
+    const api = this.o.api();
+    const running = api ? attemptStatusWrite(api, e.write) : Promise.resolve<Attempt>({ outcome: 'retry', reason: 'no_api', error: 'no Kubernetes API configured' });
+    this.inflight.set(key, running);
     let a: Attempt;
-    if (e.write.uid && cached && cached !== e.write.uid) {
-      a = { outcome: 'drop', reason: 'pod_recreated', error: `the pod now has uid ${cached}` };
-    } else {
-      const api = this.o.api();
-      const running = api ? attemptStatusWrite(api, e.write) : Promise.resolve<Attempt>({ outcome: 'retry', reason: 'no_api', error: 'no Kubernetes API configured' });
-      this.inflight.set(key, running);
-      try {
-        a = await running;
-      } finally {
-        this.inflight.delete(key);
-      }
+    try {
+      a = await running;
+    } finally {
+      this.inflight.delete(key);
     }
     if (this.pending.get(key) !== e) return; // a newer write or a DEL came while this one ran
     this.settle(key, e, a);

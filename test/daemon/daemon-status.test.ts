@@ -4,7 +4,8 @@
 // container, the newest status wins), PATCH faults are retried by reason, /readyz follows the
 // informers through 401, 403 and an unreachable server, and every request carries braid's
 // User-Agent. Backoff is compressed (--api-backoff-max 400ms), so a 4 s outage takes the
-// retry rounds a 4-minute one takes at the default 30 s.
+// retry rounds a 4-minute one takes at the default 30 s. BRAID_OUTAGE_SECONDS=180 runs the
+// outage for real: 3 minutes, with the daemon's default backoff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
@@ -12,6 +13,7 @@ import { TestWorld, ipv4Of } from '../helpers/netns.js';
 import { DaemonProcess, SHIM_C, callShim, killAllDaemons, shimEntry, sleep, useDaemonApi, waitFor } from './daemon-harness.js';
 
 const STATUS = 'k8s.v1.cni.cncf.io/network-status';
+const REAL_OUTAGE_S = Number(process.env.BRAID_OUTAGE_SECONDS) || 0;
 const BACKOFF = ['--api-backoff-initial', '50ms', '--api-backoff-max', '400ms'];
 const t = useDaemonApi();
 let world: TestWorld;
@@ -85,16 +87,20 @@ const statusIps = (s: Setup, name: string) => (JSON.parse(status(s, name)!) as A
 const ipsOf = (p: { netns: { name: string } }) => ipv4Of(p.netns.name, 'eth0').map((a) => a.split('/')[0]);
 const metric = (s: Setup, name: string, labels: Record<string, string> = {}) => s.daemon.metric(name, labels).then((v) => v ?? 0);
 
-async function readyz(s: Setup, want: 200 | 503, detail?: RegExp): Promise<string> {
-  return waitFor(`/readyz ${want}`, async () => {
-    const r = await s.daemon.get('/readyz');
-    return r.status === want && (!detail || detail.test(r.body)) ? r.body : undefined;
-  });
+async function readyz(s: Setup, want: 200 | 503, detail?: RegExp, timeoutMs = 20_000): Promise<string> {
+  return waitFor(
+    `/readyz ${want}`,
+    async () => {
+      const r = await s.daemon.get('/readyz');
+      return r.status === want && (!detail || detail.test(r.body)) ? r.body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 describe('daemon network-status writes', () => {
-  it('an API outage loses no status write: retried until it lands, none on a recreated pod or for a deleted container', async () => {
-    const s = await startDaemon();
+  it('an API outage loses no status write: retried until it lands, none on a recreated pod or for a deleted container', { timeout: 60_000 + REAL_OUTAGE_S * 1000 }, async () => {
+    const s = await startDaemon({}, REAL_OUTAGE_S ? [] : BACKOFF);
     const pods = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'].map((n) => makePod(s, n));
     await waitFor('pods in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= pods.length || undefined);
     const [p0, p1, p2, p3, p4, p5] = pods as [Pod, Pod, Pod, Pod, Pod, Pod];
@@ -122,12 +128,14 @@ describe('daemon network-status writes', () => {
     t.api.compactHistory(); // a long outage outlives the watch history: a relist follows
     expect(p4New.metadata.uid).not.toBe(p4.uid);
     expect(await metric(s, 'braid_status_writes_pending')).toBe(5);
-    await sleep(4000);
+    await sleep(REAL_OUTAGE_S ? REAL_OUTAGE_S * 1000 : 4000);
     expect(await metric(s, 'braid_status_write_failed_attempts_total', { reason: 'unreachable' })).toBeGreaterThanOrEqual(5 * 4);
     expect(await metric(s, 'braid_status_writes_pending')).toBe(5);
 
     await t.api.start();
-    await waitFor('every pending write settled', async () => (await metric(s, 'braid_status_writes_pending')) === 0 || undefined);
+    const restarted = Date.now();
+    await waitFor('every pending write settled', async () => (await metric(s, 'braid_status_writes_pending')) === 0 || undefined, 45_000);
+    if (REAL_OUTAGE_S) console.log(`outage ${REAL_OUTAGE_S} s: every pending write settled ${Date.now() - restarted} ms after the API server came back`);
     expect(statusIps(s, 'p0')).toEqual(ipsOf(p0));
     expect(statusIps(s, 'p5')).toEqual(ipsOf(p5));
     expect(statusIps(s, 'p2')).toEqual(ipsOf(p2b));
@@ -137,7 +145,7 @@ describe('daemon network-status writes', () => {
       await Promise.all(['written', 'written_late', 'cancelled', 'superseded', 'pod_gone', 'pod_recreated', 'rejected'].map(async (r) => [r, await metric(s, 'braid_status_writes_total', { result: r })])),
     );
     expect(results).toEqual({ written: 0, written_late: 3, cancelled: 1, superseded: 1, pod_gone: 1, pod_recreated: 1, rejected: 0 });
-    expect(await readyz(s, 200)).toBe('ok: informer caches synced\n');
+    expect(await readyz(s, 200, undefined, 45_000)).toBe('ok: informer caches synced\n');
     expect(await metric(s, 'braid_informer_up', { resource: 'pods' })).toBe(1);
     expect(await metric(s, 'braid_informer_relists_total', { resource: 'pods' })).toBeGreaterThanOrEqual(1);
     const log = readFileSync(s.logFile, 'utf8');
