@@ -12,7 +12,8 @@ import { log } from '../log.js';
 import type { MetaContext } from './context.js';
 import { withGcLock } from './container-lock.js';
 import { listPlans, removePlan, type PlanRecord } from './plan-record.js';
-import { errorsOf, parallelTeardown, rollback, teardownsOf, type Teardown } from './verbs/del.js';
+import { delWithoutPlan, errorsOf, parallelTeardown, rollback, teardownsOf, type Teardown } from './verbs/del.js';
+import type { PlanRead } from './plan-record.js';
 
 export interface SweepOptions {
   /** The containers of the runtime's valid attachments, when it sent a list (CNI GC). */
@@ -89,6 +90,21 @@ async function tearDown(ctx: MetaContext, containerId: string, netns: string, ar
   return errorsOf(await rollback(podCtx, items, parallel)).map((e) => e.message);
 }
 
+/** A DEL that found its records lost while the API was unreachable: asks the API again. */
+async function finishUnfinished(ctx: MetaContext, p: PlanRecord, record: string, read: PlanRead, dryRun: boolean): Promise<SweepEntry> {
+  const entry: SweepEntry = { record, containerId: p.containerId, ifname: p.ifname, reason: `unfinished DEL (${p.unfinished!.reason})`, action: dryRun ? 'would remove' : 'removed' };
+  const pod = podName(p);
+  if (pod) entry.pod = pod;
+  if (dryRun) return entry;
+  const podCtx: MetaContext = { ...ctx, pod: p.pod, env: { ...ctx.env, containerId: p.containerId, netns: p.netns, ifname: p.ifname, args: p.cniArgs } };
+  try {
+    if ((await delWithoutPlan(podCtx, read)) === 'kept') Object.assign(entry, { action: 'kept', reason: `${entry.reason}; the API is still unreachable` });
+  } catch (e) {
+    Object.assign(entry, { action: 'kept', errors: [(e as Error).message] });
+  }
+  return entry;
+}
+
 /** Finds orphan records and (unless dryRun) tears them down and removes them. */
 export async function sweepRecords(ctx: MetaContext, opts: SweepOptions): Promise<SweepEntry[]> {
   const now = opts.now ?? Date.now();
@@ -121,6 +137,10 @@ export async function sweepRecords(ctx: MetaContext, opts: SweepOptions): Promis
     }
     const p = read.plan;
     planned.add(p.containerId);
+    if (p.unfinished) {
+      out.push(await finishUnfinished(ctx, p, `plans/${file}`, read, opts.dryRun === true));
+      continue;
+    }
     const reason = orphanReason(p.containerId, p.netns, p.createdAt ?? mtimeMs(path, now), opts, now);
     if (!reason) continue;
     const entry: SweepEntry = { record: `plans/${file}`, containerId: p.containerId, ifname: p.ifname, reason, action: opts.dryRun ? 'would remove' : 'removed' };

@@ -23,7 +23,7 @@ import { errorsOf, NEVER_ADDED, rollback } from './del.js';
 // The default-route request of an attachment, as both the plan record and the merge carry it.
 const routeWish = (a: Attachment) => (a.wantsDefaultRoute ? { wantsDefaultRoute: true, defaultRouteGateways: a.defaultRouteGateways ?? [] } : {});
 
-async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
+export async function buildPlan(ctx: MetaContext): Promise<Attachment[]> {
   const wanted = await podNetworks(ctx);
   const rctx: ResolveContext = { api: await ctx.api(), config: ctx.config, podNamespace: ctx.pod?.namespace, nadMemo: new Map() };
   // Resolve everything concurrently: each distinct NAD is fetched once.

@@ -10,7 +10,9 @@ import { configBytes, listRecords } from '../../engine/result-cache.js';
 import { log } from '../../log.js';
 import { runtimeFor, type MetaContext } from '../context.js';
 import { parallelDel } from '../schedule.js';
-import { neverAdded, plannedList, readPlan, removePlan, type PlanRecord } from '../plan-record.js';
+import { neverAdded, plannedList, planPath, readPlan, removePlan, writePlan, type PlanRead, type PlanRecord } from '../plan-record.js';
+import { rebuildFromApi } from '../lost-records.js';
+import { isBaseInterface, netnsLinks } from '../netns-view.js';
 import { giveUp } from '../give-up.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
 import { multusContext, multusTeardowns, readMultusCache, removeMultusCache } from '../multus-cache.js';
@@ -100,7 +102,7 @@ async function clusterFromConfig(ctx: MetaContext): Promise<Teardown[]> {
   }
 }
 
-/** What the engine's result cache still knows about this container (for a corrupt plan). */
+/** What the engine's result cache still knows about this container (its ADD succeeded: strict). */
 function cachedAttachments(ctx: MetaContext): Teardown[] {
   const out: Teardown[] = [];
   for (const rec of listRecords(ctx.config.cniDir).records) {
@@ -117,20 +119,14 @@ function cachedAttachments(ctx: MetaContext): Teardown[] {
 export async function del(ctx: MetaContext): Promise<undefined> {
   const read = readPlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   if (read.state === 'missing' && (await delMultusPod(ctx))) return undefined;
-  let items: Teardown[];
-  let parallel = false;
-  if (read.state === 'ok') {
-    items = teardownsOf(read.plan);
-    parallel = parallelTeardown(ctx, read.plan);
-  } else {
-    if (read.state === 'corrupt') log().error({ reason: read.reason }, 'plan record is corrupt; tearing down what the result cache knows');
-    const cached = cachedAttachments(ctx);
-    const cluster = (await clusterFromConfig(ctx)).filter((c) => !cached.some((x) => x.ifname === c.ifname));
-    items = [...cluster, ...cached];
+  if (read.state === 'ok' && !read.plan.unfinished) {
+    const unfinished = await rollback(ctx, teardownsOf(read.plan), parallelTeardown(ctx, read.plan));
+    if (unfinished.length) throw joinErrors(errorsOf(unfinished));
+    removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+    return undefined;
   }
-  const unfinished = await rollback(ctx, items, parallel);
-  if (unfinished.length) throw joinErrors(errorsOf(unfinished));
-  removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+  if (read.state === 'corrupt') log().error({ reason: read.reason }, 'plan record is corrupt; tearing down what the result cache and the API know');
+  await delWithoutPlan(ctx, read);
   return undefined;
 }
 
@@ -149,4 +145,70 @@ async function delMultusPod(ctx: MetaContext): Promise<boolean> {
   if (unfinished.length) throw joinErrors(errorsOf(unfinished));
   removeMultusCache(cache.file);
   return true;
+}
+
+/**
+ * No usable plan. Usually nothing was attached (a DEL retried, or for an ADD that never ran):
+ * the cluster network from local config is torn down, with no API call. When records were
+ * lost (the plan is corrupt, or unfinished from an earlier DEL; result records of the
+ * container remain; or the pod's netns holds interfaces no record explains), what to tear down
+ * is rebuilt from the API too; when the API can't be asked now, a record is kept so that a
+ * later DEL, `braid gc` or the daemon's sweep finishes the job.
+ */
+export async function delWithoutPlan(ctx: MetaContext, read: PlanRead): Promise<'done' | 'kept'> {
+  const cached = cachedAttachments(ctx);
+  const local = await clusterFromConfig(ctx);
+  const inPod = await (cached.length || read.state !== 'missing' || !ctx.env.netns ? undefined : netnsLinks(ctx.env.netns));
+  const lost = read.state !== 'missing' || cached.length > 0 || (inPod ?? []).some((l) => !isBaseInterface(l));
+  if (!lost) {
+    const unfinished = await rollback(ctx, local);
+    if (unfinished.length) throw joinErrors(errorsOf(unfinished));
+    removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+    return 'done';
+  }
+  const present = inPod ?? (await netnsLinks(ctx.env.netns));
+  const rebuilt = await rebuildFromApi(ctx);
+  // The most exact source of each interface wins: a result record, then the API, then config.
+  const byIfname = new Map<string, Teardown>();
+  for (const t of [...cached, ...(rebuilt.outcome === 'rebuilt' ? rebuilt.items : []), ...local]) if (!byIfname.has(t.ifname)) byIfname.set(t.ifname, t);
+  // The pod's own interface first: a sequential teardown goes last-first.
+  const items = [...byIfname.values()].sort((a, b) => Number(b.ifname === ctx.env.ifname) - Number(a.ifname === ctx.env.ifname));
+  const unexplained = (present ?? []).filter((l) => !isBaseInterface(l) && !byIfname.has(l.ifname)).map((l) => l.ifname);
+  const fields = {
+    containerId: ctx.env.containerId,
+    pod: ctx.pod ? `${ctx.pod.namespace}/${ctx.pod.name}` : undefined,
+    tearingDown: items.map((t) => `${t.network ?? t.list.name} (${t.ifname})`),
+    ...(rebuilt.outcome === 'rebuilt' ? { source: rebuilt.source, unknownNetworks: rebuilt.unknown } : { api: rebuilt.detail }),
+    unexplainedInterfaces: unexplained,
+  };
+  log().error(fields, "DEL: the container's records are lost; tearing down what the result cache, the API and local config know");
+  const unfinished = await rollback(ctx, items);
+  if (unfinished.length) throw joinErrors(errorsOf(unfinished));
+  if (rebuilt.outcome === 'unreachable') {
+    keepUnfinished(ctx, read, rebuilt.detail);
+    return 'kept';
+  }
+  removePlan(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+  return 'done';
+}
+
+/** A record that says the job is not finished, for a later DEL or GC to pick up. */
+function keepUnfinished(ctx: MetaContext, read: PlanRead, detail: string): void {
+  const path = planPath(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
+  const since = read.state === 'ok' ? (read.plan.unfinished?.since ?? Date.now()) : Date.now();
+  writePlan(ctx.config.cniDir, {
+    kind: 'braidPlanV1',
+    containerId: ctx.env.containerId,
+    ifname: ctx.env.ifname,
+    netns: ctx.env.netns,
+    cniArgs: ctx.env.args,
+    ...(ctx.pod ? { pod: { namespace: ctx.pod.namespace, name: ctx.pod.name, ...(ctx.pod.uid ? { uid: ctx.pod.uid } : {}) } } : {}),
+    attachments: [],
+    createdAt: read.state === 'ok' ? (read.plan.createdAt ?? since) : since,
+    unfinished: { reason: `records lost and the Kubernetes API unreachable: ${detail}`, since },
+  });
+  log().error(
+    { containerId: ctx.env.containerId, record: path, api: detail },
+    "DEL: records lost and the API unreachable; the pod's secondary networks may still hold IPs on this node. Kept a record: the next DEL, braid gc or the daemon's sweep finishes the job once the API answers",
+  );
 }
