@@ -2,6 +2,7 @@
 // CNI requests over a unix socket, keeps informer caches of its node's pods and of all NADs,
 // limits concurrent delegates, exposes health and metrics, reloads its config on change and
 // finishes in-flight requests before it exits.
+import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { existingFile, parseFlags, socketPath, UsageError } from '../cli/flags.js';
@@ -133,8 +134,17 @@ function configureDaemonLogger(c: LoadedConfig): void {
   configureLogger({ logFile: c.config.logFile, logLevel: c.config.logLevel ?? 'info', logToStderr: c.config.logToStderr });
 }
 
+/**
+ * In the DaemonSet, braid install writes the kubeconfig the daemon's config names (before the
+ * entry that sends the runtime to the daemon), and both containers start at once: until the
+ * file exists the daemon serves as braid does without a kubeconfig and says so on /readyz,
+ * rather than exit and wait out a restart backoff.
+ */
+const kubeconfigPending = (c: LoadedConfig) => !!c.config.kubeconfig && !existsSync(c.config.kubeconfig);
+const KUBECONFIG_POLL_MS = 1000;
+
 async function makeCache(c: LoadedConfig, o: DaemonOptions, metrics: DaemonMetrics): Promise<InformerCache | undefined> {
-  if (!c.config.kubeconfig) return undefined;
+  if (!c.config.kubeconfig || kubeconfigPending(c)) return undefined;
   const cache = await InformerCache.create({
     kubeconfig: c.config.kubeconfig,
     nodeName: o.nodeName,
@@ -236,13 +246,21 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   metrics.setSources({ delegatesWaiting: () => delegates.waiting, informers: () => cache?.stats() ?? [], statusWritesPending: () => statusQueue.size });
 
-  const endpoint = new CniEndpoint({ snapshot: () => ({ baseConfig: current.raw, cache }), exec, locks: new OperationLocks(), metrics, statusQueue });
+  // While the kubeconfig is pending the daemon works as braid does without one: networks from
+  // files, selected by the annotations the runtime passes.
+  const baseConfig = () => {
+    if (cache || !kubeconfigPending(current)) return current.raw;
+    const { kubeconfig: _pending, ...rest } = current.raw;
+    return rest;
+  };
+  const endpoint = new CniEndpoint({ snapshot: () => ({ baseConfig: baseConfig(), cache }), exec, locks: new OperationLocks(), metrics, statusQueue });
   let shuttingDown = false;
   const routes: DaemonRoutes = {
     cni: (body) => endpoint.handle(body),
     healthz: () => ({ ok: true, detail: 'ok' }),
     readyz: () => {
       if (shuttingDown) return { ok: false, detail: 'shutting down' };
+      if (!cache && current.config.kubeconfig) return { ok: false, detail: `waiting for kubeconfig ${current.config.kubeconfig}` };
       const unhealthy = cache?.unhealthy();
       if (unhealthy) return { ok: false, detail: unhealthy };
       return { ok: true, detail: cache ? 'ok: informer caches synced' : 'ok: no kubeconfig, no informers' };
@@ -285,6 +303,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       metrics.configReloads.inc({ result: 'ok' });
       for (const w of next.warnings) log().warn({ key: w }, `braid configuration: ${w}`);
       log().info({ file: o.configFile, informersRestarted: apiChanged }, 'configuration reloaded');
+      awaitKubeconfig();
     },
     onInvalid: (err) => {
       metrics.configReloads.inc({ result: 'invalid' });
@@ -292,6 +311,27 @@ export async function daemonMain(argv: string[]): Promise<number> {
     },
   });
   watcher.start();
+  let kubeconfigPoll: NodeJS.Timeout | undefined;
+  const awaitKubeconfig = () => {
+    if (kubeconfigPoll || cache || !kubeconfigPending(current)) return;
+    log().warn({ kubeconfig: current.config.kubeconfig }, 'kubeconfig does not exist yet: serving without informers until it appears');
+    kubeconfigPoll = setInterval(() => {
+      if (cache || kubeconfigPending(current)) return;
+      clearInterval(kubeconfigPoll);
+      makeCache(current, o, metrics).then(
+        (c) => {
+          kubeconfigPoll = undefined;
+          cache = c;
+          log().info({ kubeconfig: current.config.kubeconfig }, 'kubeconfig appeared: informers started');
+        },
+        (e: Error) => {
+          kubeconfigPoll = undefined;
+          log().error({ kubeconfig: current.config.kubeconfig, err: e.message }, 'kubeconfig appeared but does not load; edit it or the configuration');
+        },
+      );
+    }, KUBECONFIG_POLL_MS);
+  };
+  awaitKubeconfig();
 
   log().info(
     {
@@ -321,6 +361,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       const drained = await endpoint.drain(o.shutdownTimeoutMs);
       if (!drained) log().error({ inflight: endpoint.inflight }, 'shutdown timeout: exiting with requests still running');
       watcher.stop();
+      clearInterval(kubeconfigPoll);
       removeSocket(socket);
       statusQueue.stop();
       await cache?.stop();

@@ -63,6 +63,9 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
   const networks: HostVolume = { name: 'braid-networks', path: NETWORKS_DIR };
   // The daemon runs delegates in pods' namespaces: the runtime's netns paths must be visible.
   const netns: HostVolume = { name: 'netns', path: '/run/netns', propagation: 'HostToContainer' };
+  // Delegates that call iptables (bridge ipMasq, portmap, firewall) run in the daemon's
+  // container: they must take the host's xtables lock, not one of their own.
+  const xtablesLock = { name: 'xtables-lock', path: '/run/xtables.lock' };
   const installArgs = [
     'install', '--watch', '--cleanup-on-exit', '--cni-conf-dir', o.confDir, '--cni-bin-dir', o.binDir,
     ...(o.ifMultus === 'wait' ? ['--if-multus', 'wait'] : []),
@@ -70,7 +73,8 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
   const install = {
     name: 'install',
     image: o.image,
-    command: ['braid', ...installArgs, o.daemon ? '--daemon' : '--one-shot'],
+    // The socket is named, not left to install's default: the two containers must agree on it.
+    command: ['braid', ...installArgs, ...(o.daemon ? ['--daemon', '--daemon-socket', `${DAEMON_SOCKET_DIR}/braid.sock`] : ['--one-shot'])],
     resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
     securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
     volumeMounts: [conf, bin, state].map(mount),
@@ -91,7 +95,7 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
     resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
     securityContext: { privileged: true },
     volumeMounts: [
-      ...[conf, bin, state, socket, networks, netns].map(mount),
+      ...[conf, bin, state, socket, networks, netns, xtablesLock].map(mount),
       { name: 'daemon-config', mountPath: DAEMON_CONFIG_PATH, subPath: 'daemon.json', readOnly: true },
     ],
   };
@@ -117,7 +121,11 @@ export function daemonSet(o: DaemonSetOptions): Record<string, unknown> {
           volumes: [
             ...[conf, bin, state].map(hostVolume),
             ...(o.daemon
-              ? [...[socket, networks, netns].map(hostVolume), { name: 'daemon-config', configMap: { name: `${NAME}-daemon-config` } }]
+              ? [
+                  ...[socket, networks, netns].map(hostVolume),
+                  { name: xtablesLock.name, hostPath: { path: xtablesLock.path, type: 'FileOrCreate' } },
+                  { name: 'daemon-config', configMap: { name: `${NAME}-daemon-config` } },
+                ]
               : []),
           ],
         },

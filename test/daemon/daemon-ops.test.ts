@@ -100,6 +100,22 @@ describe('socket, health and metrics', () => {
     expect(env.filter((l) => l.includes('stale'))).toEqual([]);
   });
 
+  it('started before braid install wrote its kubeconfig, it serves at once and starts its informers when the file appears', async () => {
+    const kubeconfig = join(dir, 'braid.d/braid.kubeconfig');
+    const config = writeConfig({ clusterNetwork: network('net', {}), kubeconfig });
+    const socket = join(dir, 'braid.sock');
+    const d = await DaemonProcess.start({ config, socket, wait: 'listening' });
+    expect(await d.get('/readyz')).toMatchObject({ status: 503, body: `waiting for kubeconfig ${kubeconfig}\n` });
+    // Nothing the pod needs is in the API: the ADD is served without it.
+    const early = await add(socket, 'early');
+    expect(early.status, JSON.stringify(early.json)).toBe(0);
+    mkdirSync(join(dir, 'braid.d'));
+    t.api.writeKubeconfig(kubeconfig);
+    await d.waitFor('/readyz');
+    expect(await d.metric('braid_informer_synced', { resource: 'pods' })).toBe(1);
+    expect(d.exitCode).toBeUndefined();
+  });
+
   it('is not ready until the informers have listed, retrying while the API server is down', async () => {
     await t.api.stop();
     try {
