@@ -10,7 +10,7 @@ import { CLEAN, PodScenario } from '../helpers/pod-scenario.js';
 const t = useApiWorld();
 
 let n = 0;
-const scenario = (opts: ConstructorParameters<typeof PodScenario>[3] = {}) => new PodScenario(t.world, t.api, 120 + (n++ % 10) * 4, opts);
+const scenario = (opts: ConstructorParameters<typeof PodScenario>[3] = {}) => new PodScenario(t.world, t.api, 60 + (n++ % 7) * 4, opts); // 198.18.60-87.x
 const STATUS = 'k8s.v1.cni.cncf.io/network-status';
 const patches = () => t.api.requests.filter((r) => r.method === 'PATCH');
 const logLines = (s: PodScenario) =>
