@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the machine has what braid's tests and demo drive for real: the reference CNI
-# plugins, iproute2, iptables/nftables, tc, a C compiler for the native shim, and containerd
-# with runc (the container runtime tier and the demo run pods through its CRI plugin).
+# plugins, iproute2, iptables/nftables, tc, a C compiler for the native shim, containerd
+# with runc (the container runtime tier and the demo run pods through its CRI plugin), and
+# openssl for the test API server's certificates.
 set -euo pipefail
 missing=()
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
@@ -14,6 +15,7 @@ command -v ping >/dev/null || missing+=(iputils-ping)
 command -v nsenter >/dev/null || missing+=(util-linux)
 command -v containerd >/dev/null || missing+=(containerd)
 command -v runc >/dev/null || missing+=(runc)
+command -v openssl >/dev/null || missing+=(openssl) # the test API server's CA and certificates
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ]; then

@@ -1,7 +1,9 @@
 // The demo's Kubernetes: the loopback test API server (test/k8s-api, bundled next to braid as
-// dist/fake-apiserver.cjs) in a process of its own, so braid talks to it over HTTP as to a real one.
+// dist/fake-apiserver.cjs) in a process of its own, so braid talks to it as to a real one: over
+// HTTPS, verified with the server's CA, with a bearer token.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { get } from 'node:https';
 import { createInterface } from 'node:readline';
 
 export interface DemoPodObject {
@@ -25,15 +27,15 @@ export async function startFakeApi(script: string, statePath: string, kubeconfig
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, ca } = await new Promise<{ url: string; ca: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the test API server did not start within 10 s: ${stderr.trim()}`)), 10_000);
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);
       try {
-        resolve((JSON.parse(line) as { url: string }).url);
+        resolve(JSON.parse(line) as { url: string; ca: string });
       } catch {
-        reject(new Error(`the test API server printed ${JSON.stringify(line)} instead of {"url":...}`));
+        reject(new Error(`the test API server printed ${JSON.stringify(line)} instead of {"url":...,"ca":...}`));
       }
     });
     child.once('exit', (code) => {
@@ -44,11 +46,15 @@ export async function startFakeApi(script: string, statePath: string, kubeconfig
   return {
     url,
     kubeconfig,
-    async getPod(namespace, name) {
-      const res = await fetch(`${url}/__fake/pods/${namespace}/${name}`);
-      if (!res.ok) throw new Error(`pod ${namespace}/${name}: HTTP ${res.status}`);
-      return (await res.json()) as DemoPodObject;
-    },
+    getPod: (namespace, name) =>
+      new Promise<DemoPodObject>((resolve, reject) => {
+        get(`${url}/__fake/pods/${namespace}/${name}`, { ca }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as DemoPodObject) : reject(new Error(`pod ${namespace}/${name}: HTTP ${res.statusCode}`))));
+        }).on('error', reject);
+      }),
     stop: () => stopChild(child),
   };
 }

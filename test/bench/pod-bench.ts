@@ -647,9 +647,7 @@ async function main() {
 
   const api = await startFakeApiServer();
   // As braid install writes it: JSON (valid YAML), read without loading a YAML parser.
-  const { parse } = await import('yaml');
-  const kubeconfig = join(tmp, 'kubeconfig.json');
-  writeFileSync(kubeconfig, JSON.stringify(parse(readFileSync(api.writeKubeconfig(join(tmp, 'kubeconfig')), 'utf8'))));
+  const kubeconfig = api.writeKubeconfig(join(tmp, 'kubeconfig.json'), { format: 'json' });
   for (const n of NADS) api.addNad(POD_NS, n.name, n.config);
   const pods = makePods(Math.max(PODS, CONCURRENT));
   for (const p of pods) api.addPod({ metadata: { name: p.name, namespace: POD_NS, annotations: {} }, spec: { nodeName: 'node1' } });

@@ -16,7 +16,7 @@ let cache: InformerCache | undefined;
 const observed: string[] = [];
 
 beforeAll(async () => {
-  configureLogger({ logLevel: 'silent' });
+  configureLogger({ logLevel: process.env.DBG ? 'debug' : 'silent', logToStderr: true });
   api = await startFakeApiServer();
 });
 afterAll(() => api.close());

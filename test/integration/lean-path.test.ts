@@ -29,9 +29,7 @@ it('VERSION, DEL, and ADD with annotations from the runtime never load the heavy
   const ns = t.world.netns();
   const { confDir, cluster } = loopbackCluster();
   // As braid install writes it: JSON.
-  const kubeconfig = t.world.dir('kubeconfig.json');
-  const { parse } = await import('yaml');
-  writeFileSync(kubeconfig, JSON.stringify(parse(spawnSync('cat', [t.api.writeKubeconfig(t.world.dir('kubeconfig'))]).stdout.toString())));
+  const kubeconfig = t.api.writeKubeconfig(t.world.dir('kubeconfig.json'), { format: 'json' });
   t.api.addPod({ metadata: { name: 'p', namespace: 'lean' } });
   const config = {
     cniVersion: '1.0.0',

@@ -1,6 +1,6 @@
 // Standalone fake kube-apiserver:
-//   main --port N --token T --state FILE.json --kubeconfig OUT
-// Prints {"url":...,"port":...} on one stdout line once listening; SIGTERM/SIGINT exit 0.
+//   main --port N --token T --state FILE.json --kubeconfig OUT [--plain-http]
+// Prints {"url":...,"port":...,"ca":PEM} on one stdout line once listening; SIGTERM/SIGINT exit 0.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startFakeApiServer } from './server.js';
@@ -13,13 +13,14 @@ async function main(): Promise<void> {
       token: { type: 'string' },
       state: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'plain-http': { type: 'boolean' },
     },
     strict: true,
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
 
-  const server = await startFakeApiServer({ port, token: values.token });
+  const server = await startFakeApiServer({ port, token: values.token, tls: !values['plain-http'] });
   if (values.state) server.loadState(JSON.parse(readFileSync(values.state, 'utf8')) as FakeState);
   if (values.kubeconfig) server.writeKubeconfig(values.kubeconfig);
 
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  process.stdout.write(JSON.stringify({ url: server.url, port: server.port }) + '\n');
+  process.stdout.write(JSON.stringify({ url: server.url, port: server.port, ca: server.ca }) + '\n');
 }
 
 main().catch((err: unknown) => {

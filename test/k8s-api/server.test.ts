@@ -18,8 +18,8 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { ConfigurationOptions, ObservableMiddleware, V1Pod } from '@kubernetes/client-node';
-import { FakeApiControl, jsonPatch, mergePatch, startFakeApiServer } from './server.js';
-import type { FakeApiServer, KubeObject } from './server.js';
+import { FakeApiControl, jsonPatch, mergePatch, openRequest, rawRequest, startFakeApiServer } from './server.js';
+import type { FakeApiServer, KubeObject, RawRequest } from './server.js';
 
 const cleanups: Array<() => unknown> = [];
 let dir: string;
@@ -81,24 +81,27 @@ interface WatchEvent {
   object: KubeObject & { code?: number; reason?: string };
 }
 
+/** A raw request to `path` over the server's TLS, with its token unless `o` says otherwise. */
+const raw = (server: FakeApiServer, path: string, o: RawRequest = {}) => rawRequest(`${server.url}${path}`, { ca: server.ca, token: server.token, ...o });
+
 /** Reads watch lines until `count` arrived (or the server ends the stream), then disconnects. */
-async function readWatch(url: string, count = Infinity, headers: Record<string, string> = {}): Promise<WatchEvent[]> {
+async function readWatch(server: FakeApiServer, path: string, count = Infinity): Promise<WatchEvent[]> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers, signal: controller.signal });
-  expect(res.status).toBe(200);
+  const res = await openRequest(`${server.url}${path}`, { ca: server.ca, token: server.token, signal: controller.signal });
+  expect(res.statusCode).toBe(200);
   const events: WatchEvent[] = [];
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
   let buffered = '';
-  while (events.length < count) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffered += decoder.decode(value, { stream: true });
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line) events.push(JSON.parse(line) as WatchEvent);
+  try {
+    for await (const chunk of res) {
+      buffered += (chunk as Buffer).toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) if (line) events.push(JSON.parse(line) as WatchEvent);
+      if (events.length >= count) break;
+    }
+  } finally {
+    controller.abort();
   }
-  controller.abort();
   return events;
 }
 
@@ -196,15 +199,15 @@ describe('pods through CoreV1Api', () => {
     const { server } = await setup();
     server.addPod(pod('a', 'node1'));
     server.addPod(pod('b', 'node2', 'other'));
-    const res = await fetch(`${server.url}/api/v1/namespaces/default/pods/a`, {
+    const res = await raw(server, '/api/v1/namespaces/default/pods/a', {
       method: 'PATCH',
       headers: { 'Content-Type': 'application/json' },
       body: '{}',
     });
     expect(res.status).toBe(415);
-    expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+    expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
 
-    const list = (await (await fetch(`${server.url}/api/v1/pods?fieldSelector=spec.nodeName%3Dnode2`)).json()) as {
+    const list = JSON.parse((await raw(server, '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode2')).body) as {
       kind: string;
       metadata: { resourceVersion: string };
       items: KubeObject[];
@@ -212,7 +215,7 @@ describe('pods through CoreV1Api', () => {
     expect(list.kind).toBe('PodList');
     expect(list.metadata.resourceVersion).toBe(server.resourceVersion);
     expect(list.items.map((p) => [p.kind, p.metadata.name])).toEqual([['Pod', 'b']]);
-    const unknown = await fetch(`${server.url}/api/v1/nodes`);
+    const unknown = await raw(server, '/api/v1/nodes');
     expect(unknown.status).toBe(404);
   });
 });
@@ -272,10 +275,10 @@ describe('watch', () => {
     server.addPod(pod('a'));
     const rv = server.resourceVersion;
     server.addPod(pod('b'));
-    const base = `${server.url}/api/v1/namespaces/default/pods?watch=1`;
-    expect(summary(await readWatch(`${base}&resourceVersion=0`, 2))).toEqual(['ADDED:a', 'ADDED:b']);
+    const base = '/api/v1/namespaces/default/pods?watch=1';
+    expect(summary(await readWatch(server, `${base}&resourceVersion=0`, 2))).toEqual(['ADDED:a', 'ADDED:b']);
 
-    const fromRv = readWatch(`${base}&resourceVersion=${rv}`, 3);
+    const fromRv = readWatch(server, `${base}&resourceVersion=${rv}`, 3);
     server.deletePod('default', 'a');
     server.addPod(pod('c', 'node1', 'other'));
     server.updatePod(pod('b', 'node3'));
@@ -288,15 +291,13 @@ describe('watch', () => {
     const old = server.resourceVersion;
     server.addNad('ns2', 'n2', {});
     const started = Date.now();
-    const events = await readWatch(
-      `${server.url}/apis/k8s.cni.cncf.io/v1/network-attachment-definitions?watch=true&timeoutSeconds=1&allowWatchBookmarks=true`,
-    );
+    const events = await readWatch(server, '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions?watch=true&timeoutSeconds=1&allowWatchBookmarks=true');
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'ADDED', 'BOOKMARK']);
     expect(events[2]?.object.metadata.resourceVersion).toBe(server.resourceVersion);
 
     server.compactHistory();
-    const expired = await readWatch(`${server.url}/api/v1/pods?watch=true&resourceVersion=${old}`);
+    const expired = await readWatch(server, `/api/v1/pods?watch=true&resourceVersion=${old}`);
     expect(expired).toEqual([{ type: 'ERROR', object: expect.objectContaining({ code: 410, reason: 'Expired' }) }]);
   });
 });
@@ -372,9 +373,9 @@ describe('request log and faults', () => {
     bad.loadFromFile(good.server.writeKubeconfig(join(dir, 'bad-token.yaml'), { token: 'wrong' }));
     const err = await apiError(bad.makeApiClient(CoreV1Api).readNamespacedPod({ name: 'p1', namespace: 'default' }));
     expect(err.code).toBe(401);
-    const raw = await fetch(`${good.server.url}/api/v1/pods`);
-    expect(raw.status).toBe(401);
-    expect(await raw.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    const wrong = await raw(good.server, '/api/v1/pods', { token: 'wrong' });
+    expect(wrong.status).toBe(401);
+    expect(JSON.parse(wrong.body)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
   });
 });
 
@@ -418,14 +419,15 @@ describe('standalone CLI', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
-    const { url } = JSON.parse(await firstLine(child)) as { url: string; port: number };
+    const { url, ca } = JSON.parse(await firstLine(child)) as { url: string; port: number; ca: string };
+    expect(url).toMatch(/^https:/);
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     const core = kc.makeApiClient(CoreV1Api);
     expect((await core.readNamespacedPod({ name: 'p1', namespace: 'default' })).spec?.nodeName).toBe('node1');
 
-    const control = new FakeApiControl(url);
+    const control = new FakeApiControl(url, ca);
     await control.addPods(pod('p2'));
     await control.fault({ pathRegex: '/pods/p2$', status: 503, times: 1 });
     expect((await apiError(core.readNamespacedPod({ name: 'p2', namespace: 'default' }))).code).toBe(503);

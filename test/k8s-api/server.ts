@@ -1,10 +1,22 @@
-// A loopback fake kube-apiserver serving Pods and NetworkAttachmentDefinitions.
+// A loopback stand-in for kube-apiserver serving Pods and NetworkAttachmentDefinitions over
+// HTTPS (a CA made per test run), with bearer-token and client-certificate authentication,
+// an authorizer, paged lists and watches with bookmarks.
 // Node builtins only: main.ts bundles this file into a standalone script.
-import { createServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { allowAuthenticated, Authenticator, BRAID_SA, forbiddenMessage, forbiddenPathMessage, PUBLIC_PATHS, type Authorizer, type RequestAttributes, type UserInfo } from './auth.js';
+import { rawRequest } from './client.js';
+import { kubeconfigText, type KubeconfigOptions } from './kubeconfig.js';
+import { testPki, type KeyPair, type TestPki } from './pki.js';
+
+export type { Authorizer, RequestAttributes, UserInfo } from './auth.js';
+export type { KubeconfigOptions } from './kubeconfig.js';
+export { BRAID_SA } from './auth.js';
+export { openRequest, rawRequest, type RawAnswer, type RawRequest } from './client.js';
 
 // ---------------------------------------------------------------- types
 
@@ -51,6 +63,8 @@ export interface RequestRecord {
   body?: unknown;
   /** 0 while no response head has been sent (or never will be: destroyed socket). */
   status: number;
+  /** Who the request authenticated as (undefined: not authenticated, or a control call). */
+  user?: string;
   /** Epoch milliseconds. */
   time: number;
 }
@@ -86,13 +100,40 @@ export interface FaultSpec {
 
 export interface StartOptions {
   port?: number;
+  /** The bearer token the server accepts (for BRAID_SA) and kubeconfigs carry; default random. */
   token?: string;
+  /** HTTPS with this process's test CA (default); false serves plain HTTP, as no cluster does. */
+  tls?: boolean;
+  /** Another CA and serving certificate than this process's shared one. */
+  pki?: TestPki;
+  /** Requests without credentials become system:anonymous (default true, like kube-apiserver); false: 401. */
+  anonymous?: boolean;
+  /** Decides every resource request of an authenticated user (default: all allowed). */
+  authorizer?: Authorizer;
+  /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK (default 60 s, as kube-apiserver). */
+  bookmarkIntervalMs?: number;
 }
 
 export interface FakeApiServer {
   readonly url: string;
   readonly port: number;
-  readonly token: string | undefined;
+  /** The token kubeconfigs carry by default (the most recently accepted one). */
+  readonly token: string;
+  readonly tls: boolean;
+  /** The CA certificate (PEM) clients verify the server with; undefined for plain HTTP. */
+  readonly ca: string | undefined;
+  /** Accept another bearer token (for BRAID_SA unless a user is given). */
+  addToken(token: string, user?: UserInfo): void;
+  /** Stop accepting a token: requests carrying it get 401 from now on. */
+  revokeToken(token: string): boolean;
+  /** Accept only `next` (default: a new random token) from now on, as after a projected-token rotation. */
+  rotateToken(next?: string): string;
+  /** A client certificate and key signed by the server's CA: CN = user, O = groups. */
+  issueClientCert(user: string, groups?: string[]): KeyPair;
+  /** Replace the authorizer (undefined: allow every authenticated user). */
+  setAuthorizer(authorizer: Authorizer | undefined): void;
+  /** Ends every open watch cleanly (clients re-watch, authenticating again). */
+  closeWatches(): void;
   /** Current global resourceVersion. */
   readonly resourceVersion: string;
   readonly requests: readonly RequestRecord[];
@@ -112,10 +153,10 @@ export interface FakeApiServer {
   deleteNad(namespace: string, name: string): boolean;
   getNad(namespace: string, name: string): KubeObject | undefined;
   loadState(state: FakeState): void;
-  /** Forgets watch history so watches from an older resourceVersion get 410 Expired. */
+  /** Forgets history: watches from an older resourceVersion and older continue tokens get 410 Expired. */
   compactHistory(): void;
-  writeKubeconfig(path: string, opts?: { token?: string }): string;
-  kubeconfigYaml(opts?: { token?: string }): string;
+  writeKubeconfig(path: string, opts?: KubeconfigOptions): string;
+  kubeconfigYaml(opts?: KubeconfigOptions): string;
   /** Closes the listener and every open connection; state and port are kept. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
@@ -134,6 +175,8 @@ interface ResourceType {
   version: string;
   statusSubresource: boolean;
   shortNames: string[];
+  /** Field selectors the real registry supports; any other label is a 400. */
+  fieldLabels: string[];
 }
 
 const POD: ResourceType = {
@@ -145,6 +188,19 @@ const POD: ResourceType = {
   version: 'v1',
   statusSubresource: true,
   shortNames: ['po'],
+  fieldLabels: [
+    'metadata.name',
+    'metadata.namespace',
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.podIPs',
+    'status.nominatedNodeName',
+  ],
 };
 
 const NAD: ResourceType = {
@@ -156,6 +212,8 @@ const NAD: ResourceType = {
   version: 'v1',
   statusSubresource: false,
   shortNames: ['nad', 'net-attach-def'],
+  // A custom resource: only the metadata fields.
+  fieldLabels: ['metadata.name', 'metadata.namespace'],
 };
 
 const RESOURCES = [POD, NAD];
@@ -413,8 +471,9 @@ function satisfies(req: Requirement, value: string | undefined): boolean {
   }
 }
 
-function makeMatcher(namespace: string | undefined, query: Record<string, string>): Matcher {
+function makeMatcher(resource: ResourceType, namespace: string | undefined, query: Record<string, string>): Matcher {
   const fields = parseRequirements(query['fieldSelector'], false, 'field');
+  for (const f of fields) if (!resource.fieldLabels.includes(f.key)) throw fail(400, `field label not supported: ${f.key}`);
   const labels = parseRequirements(query['labelSelector'], true, 'label');
   return (obj) =>
     (namespace === undefined || obj.metadata.namespace === namespace) &&
@@ -457,6 +516,10 @@ class ObjectStore {
     return [...this.bucket(resource).values()];
   }
 
+  get rvNumber(): number {
+    return this.rv;
+  }
+
   put(resource: ResourceType, input: KubeObject): KubeObject {
     const object: KubeObject = { apiVersion: apiVersionOf(resource), kind: resource.kind, ...clone(input) };
     const meta = object.metadata;
@@ -479,8 +542,22 @@ class ObjectStore {
     this.bucket(resource).delete(`${namespace}/${name}`);
     const object = clone(previous);
     object.metadata.resourceVersion = String(++this.rv);
-    this.emit({ rv: this.rv, type: 'DELETED', resource, object });
+    this.emit({ rv: this.rv, type: 'DELETED', resource, object, previous });
     return object;
+  }
+
+  /** The objects as they were at `rv` (what etcd serves a continued list), or undefined once compacted. */
+  snapshotAt(resource: ResourceType, rv: number): Map<string, KubeObject> | undefined {
+    if (rv < this.historyFloor) return undefined;
+    const objects = new Map(this.bucket(resource));
+    for (let i = this.history.length - 1; i >= 0 && (this.history[i] as StoreEvent).rv > rv; i--) {
+      const e = this.history[i] as StoreEvent;
+      if (e.resource !== resource) continue;
+      const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+      if (e.type === 'ADDED') objects.delete(key);
+      else objects.set(key, e.previous as KubeObject);
+    }
+    return objects;
   }
 
   /** Events after `rv`, or undefined when some of them were compacted away. */
@@ -599,6 +676,7 @@ interface Ctx {
   contentType: string;
   raw: string;
   record?: RequestRecord;
+  user?: UserInfo;
 }
 
 interface FaultRule extends Omit<FaultSpec, 'pathRegex'> {
@@ -657,29 +735,43 @@ function nadObject(spec: NadSpec): KubeObject {
   return { metadata, spec: { config } };
 }
 
-export function kubeconfigYaml(url: string, token?: string): string {
-  const user = token === undefined ? '  user: {}' : `  user:\n    token: ${JSON.stringify(token)}`;
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: fake',
-    '  cluster:',
-    `    server: ${JSON.stringify(url)}`,
-    // client-node refuses plain-http servers unless TLS verification is marked as skipped.
-    '    insecure-skip-tls-verify: true',
-    'users:',
-    '- name: fake',
-    user,
-    'contexts:',
-    '- name: fake',
-    '  context:',
-    '    cluster: fake',
-    '    user: fake',
-    '    namespace: default',
-    'current-context: fake',
-    '',
-  ].join('\n');
+// ---------------------------------------------------------------- metadata-only views
+
+/**
+ * Whether the client's most preferred media type is the metadata-only view
+ * (`application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`), as kube-apiserver
+ * serves it to informers that need no spec.
+ */
+function wantsMetadataOnly(req: IncomingMessage, as: string): boolean {
+  const first = (req.headers.accept ?? '').split(',')[0] ?? '';
+  const params = new Map(first.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+  return params.get('as') === as && params.get('g') === 'meta.k8s.io' && params.get('v') === 'v1';
+}
+
+const partialObjectMetadata = (o: KubeObject): KubeObject => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata });
+
+function metadataOnlyList(list: JsonMap): JsonMap {
+  return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list['metadata'], items: (list['items'] as KubeObject[]).map(partialObjectMetadata) };
+}
+
+// ---------------------------------------------------------------- paging
+
+const CONTINUE_EXPIRED =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.';
+
+/** kube-apiserver's continue token: base64 JSON of the snapshot's resourceVersion and the last key served. */
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
+    if (t.v === 'meta.k8s.io/v1' && Number.isInteger(t.rv) && typeof t.start === 'string') return { rv: t.rv as number, start: t.start };
+  } catch {
+    // reported below
+  }
+  throw fail(400, `continue key is not valid: ${token}`, 'BadRequest');
 }
 
 // ---------------------------------------------------------------- server
@@ -691,16 +783,37 @@ class FakeApiServerImpl implements FakeApiServer {
   private faults: FaultRule[] = [];
   private readonly sleepers = new Set<Sleeper>();
   private readonly watchTimers = new Set<NodeJS.Timeout>();
+  private readonly openWatches = new Set<ServerResponse>();
+  private readonly sockets = new Set<Socket>();
   private listening = false;
   private currentPort: number;
+  private readonly auth = new Authenticator();
+  private authorizer: Authorizer;
+  private primaryToken: string;
+  private readonly pki: TestPki | undefined;
+  readonly tls: boolean;
+  private readonly bookmarkIntervalMs: number;
 
-  constructor(
-    port: number,
-    readonly token: string | undefined,
-  ) {
-    this.currentPort = port;
-    this.server = createServer((req, res) => {
+  constructor(opts: StartOptions) {
+    this.currentPort = opts.port ?? 0;
+    this.tls = opts.tls ?? true;
+    this.pki = this.tls ? (opts.pki ?? testPki()) : undefined;
+    this.primaryToken = opts.token ?? randomBytes(24).toString('base64url');
+    this.auth.addToken(this.primaryToken);
+    this.auth.anonymous = opts.anonymous ?? true;
+    this.authorizer = opts.authorizer ?? allowAuthenticated;
+    this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => sendJson(res, 500, statusObject(500, String(err))));
+    };
+    // Client certificates are asked for, not required: a token or no credentials also get through
+    // the handshake, and authentication decides (a certificate the CA did not sign is a 401).
+    this.server = this.pki
+      ? createHttpsServer({ key: this.pki.server.key, cert: this.pki.server.cert, ca: [this.pki.ca.cert], requestCert: true, rejectUnauthorized: false }, handler)
+      : createHttpServer(handler);
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
   }
 
@@ -709,7 +822,39 @@ class FakeApiServerImpl implements FakeApiServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.currentPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.currentPort}`;
+  }
+
+  get token(): string {
+    return this.primaryToken;
+  }
+
+  get ca(): string | undefined {
+    return this.pki?.ca.cert;
+  }
+
+  addToken(token: string, user: UserInfo = BRAID_SA): void {
+    this.auth.addToken(token, user);
+    this.primaryToken = token;
+  }
+
+  revokeToken(token: string): boolean {
+    return this.auth.revokeToken(token);
+  }
+
+  rotateToken(next = randomBytes(24).toString('base64url')): string {
+    for (const t of this.auth.tokenList) this.auth.revokeToken(t);
+    this.addToken(next);
+    return next;
+  }
+
+  issueClientCert(user: string, groups: string[] = []): KeyPair {
+    if (!this.pki) throw new Error('a plain-HTTP test API server has no CA to issue client certificates');
+    return this.pki.issueClient(user, groups);
+  }
+
+  setAuthorizer(authorizer: Authorizer | undefined): void {
+    this.authorizer = authorizer ?? allowAuthenticated;
   }
 
   get resourceVersion(): string {
@@ -745,7 +890,9 @@ class FakeApiServerImpl implements FakeApiServer {
     for (const timer of this.watchTimers) clearTimeout(timer);
     this.watchTimers.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+    // Every socket, not only those closeAllConnections knows: a TLS handshake under way when
+    // stop() began would otherwise become a connection (and a watch) that keeps close() waiting.
+    for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
@@ -819,11 +966,14 @@ class FakeApiServerImpl implements FakeApiServer {
     this.store.compact();
   }
 
-  kubeconfigYaml(opts: { token?: string } = {}): string {
-    return kubeconfigYaml(this.url, opts.token ?? this.token);
+  kubeconfigYaml(opts: KubeconfigOptions = {}): string {
+    const cert = opts.clientCert;
+    const client = cert === undefined ? undefined : typeof cert === 'string' ? this.issueClientCert(cert) : this.issueClientCert(cert.user, cert.groups);
+    const token = opts.token ?? (client ? undefined : this.token);
+    return kubeconfigText({ url: this.url, ca: this.ca, token, client, plainHttp: !this.tls }, opts);
   }
 
-  writeKubeconfig(path: string, opts: { token?: string } = {}): string {
+  writeKubeconfig(path: string, opts: KubeconfigOptions = {}): string {
     writeFileSync(path, this.kubeconfigYaml(opts), { mode: 0o600 });
     return path;
   }
@@ -915,13 +1065,36 @@ class FakeApiServerImpl implements FakeApiServer {
   }
 
   private authenticate(ctx: Ctx): void {
-    if (this.token === undefined || ctx.req.headers.authorization === `Bearer ${this.token}`) return;
-    throw fail(401, 'Unauthorized');
+    const result = this.auth.authenticate(ctx.req);
+    if ('unauthorized' in result) throw fail(401, 'Unauthorized');
+    ctx.user = result.user;
+    if (ctx.record) ctx.record.user = result.user.name;
+  }
+
+  private authorize(ctx: Ctx, route: ResourceRoute, verb: string): void {
+    const a: RequestAttributes = {
+      user: ctx.user as UserInfo,
+      verb,
+      apiGroup: route.resource.group,
+      resource: route.resource.plural,
+      subresource: route.subresource,
+      namespace: route.namespace,
+      name: route.name,
+    };
+    if (this.authorizer(a)) return;
+    const details: JsonMap = { kind: route.resource.plural };
+    if (route.name) details['name'] = route.name;
+    if (route.resource.group) details['group'] = route.resource.group;
+    throw fail(403, forbiddenMessage(a), 'Forbidden', details);
   }
 
   private route(ctx: Ctx): void {
     const resourceRoute = matchResourceRoute(ctx.segments);
     if (resourceRoute) return this.serveResource(ctx, resourceRoute);
+    const user = ctx.user as UserInfo;
+    if (!PUBLIC_PATHS.has(ctx.path) && !user.groups.includes('system:authenticated')) {
+      throw fail(403, forbiddenPathMessage(user, (ctx.req.method ?? 'GET').toLowerCase(), ctx.path), 'Forbidden', {});
+    }
     if (['healthz', 'livez', 'readyz'].includes(ctx.path.slice(1))) {
       if (ctx.record) ctx.record.status = 200;
       ctx.res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
@@ -935,6 +1108,9 @@ class FakeApiServerImpl implements FakeApiServer {
 
   private serveResource(ctx: Ctx, route: ResourceRoute): void {
     const method = ctx.req.method ?? 'GET';
+    const collectionGet = isTrue(ctx.query['watch']) ? 'watch' : 'list';
+    const verbs: Record<string, string> = { GET: route.name === undefined ? collectionGet : 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+    this.authorize(ctx, route, verbs[method] ?? method.toLowerCase());
     if (route.name === undefined) return this.serveCollection(ctx, route, method);
     if (route.subresource !== undefined && !(route.subresource === 'status' && route.resource.statusSubresource)) {
       throw pathNotFound();
@@ -955,7 +1131,10 @@ class FakeApiServerImpl implements FakeApiServer {
 
   private serveCollection(ctx: Ctx, route: ResourceRoute, method: string): void {
     if (method === 'GET' && isTrue(ctx.query['watch'])) return this.watch(ctx, route);
-    if (method === 'GET') return this.reply(ctx, 200, this.list(route, ctx.query));
+    if (method === 'GET') {
+      const list = this.list(route, ctx.query);
+      return this.reply(ctx, 200, wantsMetadataOnly(ctx.req, 'PartialObjectMetadataList') ? metadataOnlyList(list) : list);
+    }
     if (method === 'POST' && route.namespace !== undefined) {
       return this.reply(ctx, 201, this.create(route.resource, route.namespace, parseJsonBody(ctx.raw)));
     }
@@ -970,14 +1149,36 @@ class FakeApiServerImpl implements FakeApiServer {
     return found;
   }
 
+  /**
+   * A list, paged like etcd-backed kube-apiserver: `limit` cuts it, `continue` carries on from
+   * the same snapshot (the first page's resourceVersion), and a continue token older than the
+   * compacted history is 410 Expired.
+   */
   private list(route: ResourceRoute, query: Record<string, string>): JsonMap {
-    const matches = makeMatcher(route.namespace, query);
-    return {
-      kind: route.resource.listKind,
-      apiVersion: apiVersionOf(route.resource),
-      metadata: { resourceVersion: this.store.resourceVersion },
-      items: this.store.list(route.resource).filter(matches),
-    };
+    const matches = makeMatcher(route.resource, route.namespace, query);
+    const limit = query['limit'] === undefined ? 0 : Number(query['limit']);
+    if (!Number.isInteger(limit) || limit < 0) throw fail(400, `invalid limit: ${query['limit']}`);
+    let rv = this.store.rvNumber;
+    let after = '';
+    let objects: Iterable<[string, KubeObject]> | undefined;
+    if (query['continue']) {
+      const token = decodeContinue(query['continue']);
+      const snapshot = this.store.snapshotAt(route.resource, token.rv);
+      if (!snapshot) throw fail(410, CONTINUE_EXPIRED, 'Expired');
+      ({ rv, start: after } = token);
+      objects = snapshot;
+    }
+    const keyed = [...(objects ?? this.store.list(route.resource).map((o): [string, KubeObject] => [`${o.metadata.namespace}/${o.metadata.name}`, o]))]
+      .filter(([key, o]) => key > after && matches(o))
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const page = limit > 0 ? keyed.slice(0, limit) : keyed;
+    const metadata: JsonMap = { resourceVersion: String(rv) };
+    if (page.length < keyed.length) {
+      metadata['continue'] = encodeContinue(rv, page[page.length - 1]![0]);
+      // The real server counts the rest only when no selector filters it.
+      if (!query['fieldSelector'] && !query['labelSelector']) metadata['remainingItemCount'] = keyed.length - page.length;
+    }
+    return { kind: route.resource.listKind, apiVersion: apiVersionOf(route.resource), metadata, items: page.map(([, o]) => o) };
   }
 
   private create(resource: ResourceType, namespace: string, body: unknown): KubeObject {
@@ -1052,14 +1253,16 @@ class FakeApiServerImpl implements FakeApiServer {
 
   private watch(ctx: Ctx, route: ResourceRoute): void {
     const { res, query } = ctx;
-    const matches = makeMatcher(route.namespace, query);
+    const matches = makeMatcher(route.resource, route.namespace, query);
     const rv = query['resourceVersion'];
     const replay = rv === undefined || rv === '' || rv === '0' ? undefined : this.replayFrom(rv);
     if (ctx.record) ctx.record.status = 200;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
+    const metadataOnly = wantsMetadataOnly(ctx.req, 'PartialObjectMetadata');
     const send = (type: string, object: unknown): void => {
-      if (!res.destroyed) res.write(JSON.stringify({ type, object }) + '\n');
+      const shown = metadataOnly && type !== 'ERROR' ? partialObjectMetadata(object as KubeObject) : object;
+      if (!res.destroyed) res.write(JSON.stringify({ type, object: shown }) + '\n');
     };
     if (replay === 'expired') {
       send('ERROR', statusObject(410, `too old resource version: ${rv} (${this.store.resourceVersion})`, 'Expired'));
@@ -1078,14 +1281,25 @@ class FakeApiServerImpl implements FakeApiServer {
     };
     for (const event of replay ?? []) deliver(event);
     this.store.listeners.add(deliver);
+    this.openWatches.add(res);
     const timer = this.watchTimeout(ctx, route.resource);
+    // kube-apiserver bookmarks a watch that asked for them about once a minute.
+    const bookmarks = isTrue(query['allowWatchBookmarks']) ? setInterval(() => send('BOOKMARK', this.bookmark(route.resource)), this.bookmarkIntervalMs) : undefined;
+    if (bookmarks) this.watchTimers.add(bookmarks);
     res.on('close', () => {
       this.store.listeners.delete(deliver);
-      if (timer) {
-        clearTimeout(timer);
-        this.watchTimers.delete(timer);
+      this.openWatches.delete(res);
+      for (const t of [timer, bookmarks]) {
+        if (!t) continue;
+        clearTimeout(t);
+        this.watchTimers.delete(t);
       }
     });
+  }
+
+  /** Ends every open watch cleanly, as an apiserver behind a load balancer does now and then. */
+  closeWatches(): void {
+    for (const res of this.openWatches) res.end();
   }
 
   private replayFrom(rv: string): StoreEvent[] | 'expired' {
@@ -1174,7 +1388,7 @@ interface ItemRef {
 }
 
 export async function startFakeApiServer(opts: StartOptions = {}): Promise<FakeApiServer> {
-  const server = new FakeApiServerImpl(opts.port ?? 0, opts.token);
+  const server = new FakeApiServerImpl(opts);
   await server.start();
   return server;
 }
@@ -1183,7 +1397,11 @@ export async function startFakeApiServer(opts: StartOptions = {}): Promise<FakeA
 
 /** Drives a fake server running in another process through its /__fake/ endpoints. */
 export class FakeApiControl {
-  constructor(readonly url: string) {}
+  /** `ca`: the PEM CA of an HTTPS server (main.ts prints it). */
+  constructor(
+    readonly url: string,
+    readonly ca?: string,
+  ) {}
 
   requests(): Promise<RequestRecord[]> {
     return this.call('GET', 'requests') as Promise<RequestRecord[]>;
@@ -1225,13 +1443,14 @@ export class FakeApiControl {
   }
 
   private async call(method: string, path: string, body?: unknown, allowMissing = false): Promise<unknown> {
-    const res = await fetch(`${this.url}/__fake/${path}`, {
+    const res = await rawRequest(`${this.url}/__fake/${path}`, {
       method,
+      ca: this.ca,
       headers: { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (allowMissing && res.status === 404) return undefined;
-    if (!res.ok) throw new Error(`fake API control ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-    return res.json();
+    if (res.status !== 200) throw new Error(`fake API control ${method} ${path}: HTTP ${res.status} ${res.body}`);
+    return JSON.parse(res.body);
   }
 }
