@@ -27,7 +27,8 @@ Serves braid's CNI requests over a unix socket (thick mode). Runtimes call the b
 binary through a CNI entry {"type": "braid-shim", "daemonSocket": PATH, ...}.
 
 Options:
-  --config FILE             braid's configuration (a "type": "braid" .conf, or a conflist)
+  --config FILE             braid's configuration (a "type": "braid" .conf, or a conflist);
+                            Multus thick's daemon-config.json works unchanged
   --socket PATH             unix socket (default: the config's daemonSocket, else ${DEFAULT_SOCKET})
   --metrics-address H:P     also serve /metrics, /healthz and /readyz over TCP, e.g. 127.0.0.1:9091
   --node-name NAME          this node, for the pod informer (default: $NODE_NAME, else the hostname)
