@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   daemon: { summary: 'serve CNI requests over a unix socket for braid-shim (thick mode)', load: async () => (await import('../daemon/daemon-command.js')).daemonMain },
   install: { summary: "make braid the node's default CNI network (copy binary, write 00-braid.conflist)", load: async () => (await import('../install/install-command.js')).installMain },
   manifests: { summary: 'print Kubernetes YAML to deploy braid (CRD, RBAC, DaemonSet)', load: async () => (await import('../manifests/manifests-command.js')).manifestsMain },
+  inspect: { summary: "show braid's records of the node's pods, what is really there, and the differences", load: async () => (await import('../node/inspect-command.js')).inspectMain },
   gc: { summary: 'remove records of containers that no longer exist (--dry-run lists them)', load: async () => (await import('../node/gc-command.js')).gcMain },
   demo: { summary: 'run the end-to-end demo: two pods, three networks, real namespaces (root)', load: async () => (await import('../demo/demo-command.js')).demoMain },
 };
