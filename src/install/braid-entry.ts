@@ -16,6 +16,8 @@ export interface EntrySettings {
   kubeconfigPath?: string | undefined;
   /** Daemon mode: a braid-shim entry talking to this socket instead of braid itself. */
   daemonSocket?: string | undefined;
+  /** Settings carried from a Multus config (--from-multus); they win over install's defaults. */
+  carried?: Record<string, unknown> | undefined;
 }
 
 function capabilities(net: DefaultNetwork): Record<string, true> {
@@ -36,6 +38,7 @@ export function buildEntry(net: DefaultNetwork, s: EntrySettings): Record<string
         binDir: s.binDir,
         ...(s.logFile ? { logFile: s.logFile } : {}),
         logLevel: s.logLevel,
+        ...s.carried,
       };
   plugin.capabilities = capabilities(net);
   const raw = net.list.raw;

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { dirOrCreatable, existingFile, parseFlags, UsageError } from '../cli/flags.js';
 import { LOG_LEVELS } from '../meta/braid-config.js';
 import { kubeconfigProblem, SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
+import { installKeysFromMultus } from '../meta/multus-config.js';
 
 export const DEFAULT_DAEMON_SOCKET = '/run/braid/braid.sock';
 
@@ -44,6 +45,10 @@ Options:
                          braid-shim, a small C program, next to braid)
   --daemon-socket PATH   the daemon's socket (default ${DEFAULT_DAEMON_SOCKET})
   --dry-run              print what would be written and change nothing
+  --from-multus FILE     carry a Multus config's settings into braid's entry: its thin
+                         00-multus.conf or thick daemon-config.json, unchanged; every key is
+                         reported as mapped, ignored or unsupported (one-shot entries only:
+                         the daemon reads a daemon-config.json itself, braid daemon --config)
   --if-multus MODE       when Multus's entry (00-multus.conf) is in the conf dir:
                          takeover (default): write braid's entry anyway; it sorts first, so
                            new pods go to braid, and braid tears down the pods Multus attached
@@ -78,6 +83,8 @@ export interface InstallOptions {
   logLevel: string;
   source: string | undefined;
   ifMultus: 'takeover' | 'wait';
+  /** --from-multus: the Multus file to carry settings from. */
+  fromMultus: string | undefined;
   help: boolean;
 }
 
@@ -106,6 +113,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     'log-level': { type: 'string', default: 'warn' },
     source: { type: 'string' },
     'if-multus': { type: 'string', default: 'takeover' },
+    'from-multus': { type: 'string' },
   });
   const s = (k: string) => values[k] as string;
   const b = (k: string) => values[k] === true;
@@ -116,6 +124,9 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
   if (b('cleanup-on-exit') && !b('watch')) throw new UsageError('--cleanup-on-exit only makes sense with --watch');
   if (b('dry-run') && b('watch')) throw new UsageError('--dry-run cannot be combined with --watch');
   if (b('daemon') && b('one-shot')) throw new UsageError('--one-shot and --daemon exclude each other');
+  if (values['from-multus'] !== undefined && !b('one-shot')) {
+    throw new UsageError('--from-multus needs --one-shot: in daemon mode run braid daemon --config with the Multus file itself');
+  }
   if (!['takeover', 'wait'].includes(s('if-multus'))) throw new UsageError(`--if-multus: ${JSON.stringify(s('if-multus'))}: not takeover or wait`);
   const logFile = s('log-file');
   if (!(LOG_LEVELS as readonly string[]).includes(s('log-level').toLowerCase())) {
@@ -137,6 +148,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     logLevel: s('log-level'),
     source: values.source === undefined ? undefined : abs('--source', s('source')),
     ifMultus: s('if-multus') as 'takeover' | 'wait',
+    fromMultus: values['from-multus'] === undefined ? undefined : abs('--from-multus', s('from-multus')),
     help: b('help'),
   };
 }
@@ -147,10 +159,24 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
  * must: a path whose parent is missing too is a typo, and waiting --wait-timeout for it helps
  * no one. The bin dir is created when missing, under the same rule.
  */
+/** The settings a Multus file carries into braid's entry, and the report; a bad file is a usage error. */
+export function multusKeysFrom(file: string): ReturnType<typeof installKeysFromMultus> {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(readFileSync(existingFile('--from-multus', file), 'utf8'));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--from-multus: ${file}: not JSON (${(e as Error).message})`);
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`--from-multus: ${file}: not a JSON object`);
+  return installKeysFromMultus(obj as Record<string, unknown>);
+}
+
 export async function checkInstallInputs(o: InstallOptions): Promise<void> {
   dirOrCreatable('--cni-conf-dir', o.confDir);
   dirOrCreatable('--cni-bin-dir', o.binDir);
   if (o.source !== undefined) existingFile('--source', o.source);
+  if (o.fromMultus !== undefined) multusKeysFrom(o.fromMultus);
   if (o.kubeconfig !== undefined) {
     const problem = await kubeconfigProblem(readFileSync(existingFile('--kubeconfig', o.kubeconfig), 'utf8'));
     if (problem) throw new UsageError(`--kubeconfig: ${o.kubeconfig}: ${problem}`);

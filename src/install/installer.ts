@@ -4,7 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEntry, renderJson } from './braid-entry.js';
 import { BRAID_ENTRY_FILE, findDefaultNetwork, multusEntries, type DefaultNetwork } from './default-network.js';
-import type { InstallOptions } from './install-options.js';
+import { multusKeysFrom, type InstallOptions } from './install-options.js';
+import { reportLines } from '../meta/multus-config.js';
 import { resolveKubeconfig, SERVICE_ACCOUNT_DIR } from './kubeconfig.js';
 import { applyFile, removeDirIfEmpty, removeIfOurs, sameContent, type ManagedFile } from './managed-files.js';
 import { DirWatcher } from './watch.js';
@@ -31,6 +32,8 @@ export class Installer {
   private readonly owned = new Map<string, string>();
   private readonly warned = new Set<string>();
   private lastDefault: string | undefined;
+  /** --from-multus: the Multus file's settings for braid's entry. */
+  private readonly carried: Record<string, unknown> | undefined;
 
   constructor(
     private readonly o: InstallOptions,
@@ -39,7 +42,13 @@ export class Installer {
     this.entryPath = join(o.confDir, BRAID_ENTRY_FILE);
     this.kubeconfigPath = join(o.confDir, 'braid.d', 'braid.kubeconfig');
     this.watcher = new DirWatcher([o.confDir]);
+    if (o.fromMultus) {
+      const { keys, report } = multusKeysFrom(o.fromMultus);
+      this.carried = keys;
+      for (const line of reportLines(report)) io.say(`${o.fromMultus}: ${line}`);
+    }
   }
+
 
   stop(): void {
     this.watcher.stop();
@@ -164,6 +173,7 @@ export class Installer {
       logLevel: o.logLevel,
       kubeconfigPath: kc ? this.kubeconfigPath : undefined,
       daemonSocket: o.daemon ? o.daemonSocket : undefined,
+      carried: this.carried,
     });
     // The kubeconfig first: the entry that names it must never be visible before it exists.
     return [

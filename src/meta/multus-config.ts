@@ -153,3 +153,59 @@ export function fromMultusDaemonConfig(obj: Record<string, unknown>): { config: 
 
 /** The report as log lines: "key: status, what braid does". */
 export const reportLines = (report: KeyReport[]) => report.map((r) => `Multus key ${JSON.stringify(r.key)}: ${r.status}, ${r.note}`);
+
+// Keys braid install writes itself (from its flags and the node), whatever the Multus file says.
+const INSTALL_OWNS: Record<string, string> = {
+  type: 'braid install writes "type": "braid"',
+  name: "braid's entry has its own name",
+  cniVersion: "braid's entry speaks the cluster network's cniVersion",
+  capabilities: "braid's entry declares the cluster network's capabilities",
+  kubeconfig: 'braid install writes braid.d/braid.kubeconfig (--kubeconfig or the service account)',
+};
+// Keys carried into braid's entry unchanged.
+const CARRIED = new Set([
+  'clusterNetwork', 'defaultNetworks', 'confDir', 'binDir', 'logFile', 'logLevel', 'logToStderr', 'readinessindicatorfile',
+  'namespaceIsolation', 'globalNamespaces', 'systemNamespaces', 'multusNamespace', 'daemonSocket', 'multusCniDir',
+]);
+
+/**
+ * `braid install --from-multus FILE`: the keys of a Multus file (thin 00-multus.conf or thick
+ * daemon-config.json) to carry into braid's entry, and a line per key saying what became of it.
+ * Multus's cniDir holds its cache of the pods it attached, so it becomes multusCniDir; braid
+ * keeps its own state in --cni-dir. Without clusterNetwork, Multus's cluster network was its
+ * first delegate or the runtime's default network: braid install finds the same one.
+ */
+export function installKeysFromMultus(obj: Record<string, unknown>): { keys: Record<string, unknown>; report: KeyReport[] } {
+  const thick = isMultusDaemonConfig(obj);
+  const source = thick ? fromMultusDaemonConfig(obj) : { config: obj, report: [] as KeyReport[] };
+  const explicitCluster = Object.keys(obj).some((k) => k.toLowerCase() === 'clusternetwork');
+  const keys: Record<string, unknown> = {};
+  const report: KeyReport[] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    const known = BY_LOWER.get(key.toLowerCase());
+    const owned = known && INSTALL_OWNS[known.key];
+    if (owned) report.push({ key, status: 'mapped', note: owned });
+    else if (known?.key === 'cniDir') {
+      keys.multusCniDir = thick ? source.config.multusCniDir : value;
+      report.push({ key, status: 'mapped', note: `multusCniDir ${String(keys.multusCniDir)}: braid deletes the pods Multus attached from its cache there` });
+    } else if (known?.key === 'delegates') {
+      const extra = Array.isArray(value) ? value.length - 1 : 0;
+      report.push({
+        key,
+        status: extra > 0 ? 'unsupported' : 'mapped',
+        note: extra > 0
+          ? `the first delegate is the cluster network braid install finds; the other ${extra} must become NADs listed in defaultNetworks`
+          : 'the cluster network: braid install finds the same one (the runtime\'s first config)',
+      });
+    } else if (known && CARRIED.has(known.key)) {
+      keys[known.key] = thick ? (source.config[known.key] ?? value) : value;
+      report.push({ key, status: 'mapped', note: `${known.key} carried into braid's entry` });
+    } else if (known) {
+      report.push({ key, status: known.status === 'mapped' ? 'ignored' : known.status, note: known.braid });
+    } else report.push({ key, status: 'unknown', note: 'not a Multus key; left out' });
+  }
+  // Thick: socketDir/daemonSocketDir became daemonSocket; the thick cluster network is the node's default.
+  if (thick && source.config.daemonSocket !== undefined) keys.daemonSocket = source.config.daemonSocket;
+  if (!explicitCluster) delete keys.clusterNetwork;
+  return { keys, report };
+}

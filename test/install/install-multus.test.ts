@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../helpers/braid-runner.js';
+import { parseBraidConfig } from '../../src/meta/braid-config.js';
 import { braidInstall, bridgeConflist, runInstall, until } from './install-helpers.js';
 
 let tmp: string;
@@ -46,6 +47,50 @@ describe('braid install next to Multus', () => {
       run.child.kill('SIGTERM');
       await run.done;
     }
+  });
+
+  it("--from-multus carries a thin 00-multus.conf's settings into braid's entry and reports every key", async () => {
+    const multus = {
+      cniVersion: '0.3.1',
+      name: 'multus-cni-network',
+      type: 'multus',
+      kubeconfig: '/etc/cni/net.d/multus.d/multus.kubeconfig',
+      confDir: '/etc/cni/multus/net.d',
+      cniDir: '/var/lib/cni/multus',
+      namespaceIsolation: true,
+      globalNamespaces: 'default,shared',
+      systemNamespaces: ['kube-system', 'infra'],
+      defaultNetworks: ['monitoring'],
+      readinessindicatorfile: '/run/flannel/subnet.env',
+      logOptions: { maxAge: 5 },
+      delegates: [JSON.parse(bridgeConflist('cbr0'))],
+    };
+    writeFileSync(join(tmp, 'multus.conf'), JSON.stringify(multus));
+    const r = await runInstall([...args(), '--from-multus', join(tmp, 'multus.conf')]);
+    expect(r.status, r.stderr).toBe(0);
+    const plugin = JSON.parse(readFileSync(join(conf, '00-braid.conflist'), 'utf8')).plugins[0];
+    expect(plugin).toMatchObject({
+      type: 'braid',
+      clusterNetwork: join(conf, '10-flannel.conflist'),
+      kubeconfig: join(conf, 'braid.d', 'braid.kubeconfig'),
+      confDir: '/etc/cni/multus/net.d',
+      multusCniDir: '/var/lib/cni/multus',
+      namespaceIsolation: true,
+      globalNamespaces: 'default,shared',
+      systemNamespaces: ['kube-system', 'infra'],
+      defaultNetworks: ['monitoring'],
+      readinessindicatorfile: '/run/flannel/subnet.env',
+    });
+    expect(parseBraidConfig(plugin).warnings).toEqual([]);
+    for (const key of Object.keys(multus)) expect(r.stderr, key).toContain(`Multus key "${key}": `);
+    expect(r.stderr).toContain('Multus key "logOptions": ignored');
+  });
+
+  it('--from-multus is for one-shot entries; the daemon reads the file itself', async () => {
+    writeFileSync(join(tmp, 'multus.conf'), '{}');
+    const r = await runInstall(['--cni-conf-dir', conf, '--from-multus', join(tmp, 'multus.conf')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--from-multus needs --one-shot');
   });
 
   it('refuses an unknown --if-multus', async () => {
