@@ -98,6 +98,11 @@ export interface FaultSpec {
   destroySocket?: boolean;
 }
 
+export interface StopOptions {
+  graceful?: boolean;
+  timeoutMs?: number;
+}
+
 export interface StartOptions {
   port?: number;
   /** The bearer token the server accepts (for BRAID_SA) and kubeconfigs carry; default random. */
@@ -157,8 +162,13 @@ export interface FakeApiServer {
   compactHistory(): void;
   writeKubeconfig(path: string, opts?: KubeconfigOptions): string;
   kubeconfigYaml(opts?: KubeconfigOptions): string;
-  /** Closes the listener and every open connection; state and port are kept. */
-  stop(): Promise<void>;
+  /**
+   * Closes the listener and every open connection; state and port are kept. `graceful` shuts
+   * down as kube-apiserver does: no new connections, open watches ended cleanly, idle
+   * connections closed, then a wait for the clients to let go of the rest, cut after
+   * `timeoutMs` (kube-apiserver's shutdown timeout, 60 s by default).
+   */
+  stop(opts?: StopOptions): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -880,7 +890,7 @@ class FakeApiServerImpl implements FakeApiServer {
     this.listening = true;
   }
 
-  async stop(): Promise<void> {
+  async stop(opts: StopOptions = {}): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
     for (const sleeper of this.sleepers) {
@@ -892,8 +902,18 @@ class FakeApiServerImpl implements FakeApiServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Every socket, not only those closeAllConnections knows: a TLS handshake under way when
     // stop() began would otherwise become a connection (and a watch) that keeps close() waiting.
-    for (const socket of this.sockets) socket.destroy();
+    const cutAll = () => {
+      for (const socket of this.sockets) socket.destroy();
+    };
+    if (!opts.graceful) {
+      cutAll();
+      return closed;
+    }
+    this.closeWatches();
+    this.server.closeIdleConnections();
+    const cut = setTimeout(cutAll, opts.timeoutMs ?? 60_000);
     await closed;
+    clearTimeout(cut);
   }
 
   close(): Promise<void> {
