@@ -1,11 +1,12 @@
 // The daemon's network-status writes and informer health against API failures, through the
 // built dist/braid daemon and braid-shim: an outage of the API server loses no status write
 // (retried with backoff until it lands, none on a pod recreated meanwhile, none for a deleted
-// container, the newest status wins), PATCH faults are retried by reason, /readyz follows the
-// informers through 401, 403 and an unreachable server, and every request carries braid's
-// User-Agent. Backoff is compressed (--api-backoff-max 400ms), so a 4 s outage takes the
-// retry rounds a 4-minute one takes at the default 30 s. BRAID_OUTAGE_SECONDS=180 runs the
-// outage for real: 3 minutes, with the daemon's default backoff.
+// container, the newest status wins), failed PATCHes are retried by reason, /readyz follows the
+// informers through 401 (revoked token), 403 (RBAC) and an unreachable server, and every
+// request carries braid's User-Agent. The stand-in speaks HTTPS with token authentication.
+// Backoff is compressed (--api-backoff-max 400ms), so a 4 s outage takes the retry rounds a
+// 4-minute one takes at the default 30 s. BRAID_OUTAGE_SECONDS=180 runs the outage for real:
+// 3 minutes, with the daemon's default backoff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
@@ -158,40 +159,57 @@ describe('daemon network-status writes', () => {
     expect([...agents].some((a) => a.startsWith('watch '))).toBe(true);
   });
 
-  it('PATCH faults (401, 403, 500, timeout) are retried by reason until the write lands', async () => {
+  it('failed PATCHes (token revoked, RBAC denial, 500, timeout) are retried by reason until the write lands', async () => {
     const s = await startDaemon({ apiTimeout: 0.5 });
     const p = makePod(s, 'f0');
     await waitFor('pod in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 1 || undefined);
-    for (const status of [401, 403, 500]) t.api.fault({ method: 'PATCH', status, times: 2 });
-    t.api.fault({ method: 'PATCH', delayMs: 1500, times: 1 });
+    const token = t.api.token;
+    t.api.revokeToken(token);
     t.api.reset();
     const add = await cni(s, 'ADD', p);
     expect(add.status, add.stdout).toBe(0);
+    const patches = () => t.api.requests.filter((r) => r.method === 'PATCH').map((r) => r.status);
+    await waitFor('two 401s', () => patches().length >= 2 || undefined);
+    // The token works again but RBAC denies the patch; then a 500 and an answer slower than apiTimeout.
+    t.api.setAuthorizer((a) => a.subresource !== 'status');
+    t.api.addToken(token);
+    await waitFor('a 403', () => patches().includes(403) || undefined);
+    t.api.fault({ method: 'PATCH', status: 500, times: 1 });
+    t.api.fault({ method: 'PATCH', delayMs: 1500, times: 1 });
+    t.api.setAuthorizer(undefined);
     await waitFor('the write settled', async () => (await metric(s, 'braid_status_writes_pending')) === 0 || undefined);
     expect(statusIps(s, 'f0')).toEqual(ipsOf(p));
-    for (const [reason, n] of [['401', 2], ['403', 2], ['500', 2], ['timeout', 1]] as const) {
+    const statuses = patches();
+    expect(statuses.at(-3)).toBe(500);
+    expect(statuses.at(-2)).toBe(0); // the slow answer braid gave up on
+    expect(statuses.at(-1)).toBe(200);
+    const count = (code: number) => statuses.filter((c) => c === code).length;
+    for (const [reason, n] of [['401', count(401)], ['403', count(403)], ['500', 1], ['timeout', 1]] as const) {
       expect(await metric(s, 'braid_status_write_failed_attempts_total', { reason }), reason).toBe(n);
     }
+    expect(count(401)).toBeGreaterThanOrEqual(2);
+    expect(count(403)).toBeGreaterThanOrEqual(1);
     expect(await metric(s, 'braid_status_writes_total', { result: 'written_late' })).toBe(1);
-    expect(t.api.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([401, 401, 403, 403, 500, 500, 0, 200]);
     expect((await cni(s, 'DEL', p)).status).toBe(0);
   });
 
-  it('/readyz turns 503 while the informers get 401 or 403, and 200 again when they recover', async () => {
+  it('/readyz turns 503 while the informers get 401 (token revoked) or 403 (RBAC), and 200 again when they recover', async () => {
     const s = await startDaemon();
-    for (const code of [401, 403]) {
-      // Relists after the watches are cut get the fault.
-      t.api.fault({ method: 'GET', pathRegex: '^/api/v1/pods$|network-attachment-definitions$', status: code });
-      await t.api.stop();
-      await t.api.start();
-      const reason = code === 401 ? '401 Unauthorized' : '403 Forbidden';
-      // A watch cut by the restart is not a failure until the retry fails: wait for both retries.
+    const token = t.api.token;
+    const denied: Array<[string, () => void, () => void]> = [
+      ['401 Unauthorized', () => t.api.revokeToken(token), () => t.api.addToken(token)],
+      ['403 Forbidden', () => t.api.setAuthorizer((a) => a.verb !== 'list' && a.verb !== 'watch'), () => t.api.setAuthorizer(undefined)],
+    ];
+    for (const [reason, deny, allow] of denied) {
+      deny();
+      t.api.closeWatches(); // the informers re-watch, and are refused
+      // A watch the server ended is not a failure until the retry fails: wait for both retries.
       expect(await readyz(s, 503, new RegExp(`pods cannot list or watch: ${reason}; .*definitions cannot list or watch: ${reason}`))).toBe(
         `informer pods cannot list or watch: ${reason}; informer network-attachment-definitions cannot list or watch: ${reason}\n`,
       );
       expect(await metric(s, 'braid_informer_up', { resource: 'network-attachment-definitions' })).toBe(0);
       expect(await s.daemon.get('/metrics').then((m) => m.body)).toMatch(new RegExp(`braid_informer_last_error_timestamp_seconds\\{resource="pods",reason="${reason}"\\} \\d`));
-      t.api.clearFaults();
+      allow();
       expect(await readyz(s, 200)).toBe('ok: informer caches synced\n');
       expect(await metric(s, 'braid_informer_up', { resource: 'pods' })).toBe(1);
     }
