@@ -1,7 +1,7 @@
 // Crash-safe writes: temp file in the same directory, fdatasync, rename, so a crash leaves the
 // old record or the new one, never a torn file. `durable` also syncs the directory, so the
 // rename itself survives power loss (for braid's plan record, which DEL depends on).
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function ensurePrivateDir(dir: string): void {
@@ -66,5 +66,39 @@ export function syncDir(dir: string): void {
     }
   } catch {
     // some filesystems refuse fsync on directories; the rename is still atomic
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes the temp files a writer of `path` left when it died between open and rename (a
+ * killed daemon or plugin); a live writer's temp file is kept. Called when the record goes.
+ */
+export function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
+    const pid = Number(n.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    try {
+      unlinkSync(join(dir, n));
+    } catch {
+      // removed meanwhile
+    }
   }
 }

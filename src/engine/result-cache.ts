@@ -7,7 +7,7 @@ import { jsonDepth, MAX_JSON_DEPTH } from '../cni/config.js';
 import { CniError, Code } from '../cni/errors.js';
 import { validateContainerId, validateInterfaceName, validateNetworkName } from '../cni/names.js';
 import type { CniArgs } from '../cni/cni-args.js';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
+import { ensurePrivateDir, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 
 export interface CacheRecord {
   kind: 'cniCacheV1';
@@ -102,6 +102,7 @@ export function removeRecord(cacheDir: string, key: AttachmentKey): void {
       throw new CniError(Code.IOFailure, `failed to remove result cache: ${(e as Error).message}`);
     }
   }
+  removeStaleTemps(path);
 }
 
 export const configBytes = (rec: CacheRecord) => Buffer.from(rec.config, 'base64').toString('utf8');

@@ -5,7 +5,7 @@ import { readFileSync, unlinkSync, readdirSync } from 'node:fs';
 import { parseConfigBytes, type NetConfList } from '../cni/config.js';
 import { CniError, Code } from '../cni/errors.js';
 import { validateContainerId, validateInterfaceName } from '../cni/names.js';
-import { ensurePrivateDir, writeFileAtomic } from '../engine/atomic-file.js';
+import { ensurePrivateDir, removeStaleTemps, writeFileAtomic } from '../engine/atomic-file.js';
 import { cannotExist, isCniArgsValue, isObjectValue, printableDepth } from '../engine/result-cache.js';
 import type { CniArgs } from '../cni/cni-args.js';
 
@@ -110,11 +110,13 @@ export function decodePlan(text: string): PlanRead {
 }
 
 export function removePlan(cniDir: string, containerId: string, ifname: string): void {
+  const path = planPath(cniDir, containerId, ifname);
   try {
-    unlinkSync(planPath(cniDir, containerId, ifname));
+    unlinkSync(path);
   } catch (e) {
     if (!cannotExist(e)) throw new CniError(Code.IOFailure, `failed to remove plan: ${(e as Error).message}`);
   }
+  removeStaleTemps(path);
 }
 
 export function listPlans(cniDir: string): Array<{ file: string; read: PlanRead }> {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/engine/atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from '../../src/engine/atomic-file.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,4 +33,16 @@ it('a temp name already taken (another pid namespace, a crash) is skipped, not o
   expect(readFileSync(join(dir, 'rec'), 'utf8')).toBe('mine');
   for (const name of taken) expect(readFileSync(join(dir, name), 'utf8')).toBe('someone else');
   expect(readdirSync(dir).length).toBe(taken.length + 1);
+});
+
+it('removeStaleTemps drops the temp files of dead writers of that record only', () => {
+  const dir = fresh();
+  const path = join(dir, 'rec');
+  // A pid above the kernel's PID_MAX_LIMIT (4194304) is never alive; our own pid is.
+  const dead = `.rec.4194305.0.tmp`;
+  const live = `.rec.${process.pid}.7.tmp`;
+  const other = `.rec2.4194305.0.tmp`;
+  for (const n of [dead, live, other, 'rec']) writeFileSync(join(dir, n), 'x');
+  removeStaleTemps(path);
+  expect(readdirSync(dir).sort()).toEqual([live, other, 'rec'].sort());
 });
