@@ -16,7 +16,7 @@ writeFileSync('dist/package.json', '{"type": "commonjs"}\n');
 
 // Loaded only by commands that need them (the daemon, validate, manifests, the demo, a
 // kubeconfig with exec auth or in YAML rather than the JSON `braid install` writes).
-const HEAVY = ['@kubernetes/client-node', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client', 'yaml'];
+const HEAVY = ['@kubernetes/client-node', 'ajv', 'ajv/dist/2020.js', 'ajv-formats', 'prom-client', 'yaml', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'];
 
 const common = {
   ...nodeExecutable,

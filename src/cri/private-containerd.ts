@@ -233,3 +233,17 @@ export function mountsUnder(dir: string): string[] {
     .map((m) => m.replace(/\\040/g, ' '))
     .sort((a, b) => b.length - a.length);
 }
+
+/** Where libcni inside containerd caches each attachment (config, args, the result braid printed). */
+export const LIBCNI_RESULTS = '/var/lib/cni/results';
+
+/** libcni cache files containerd keeps for these sandboxes (none once each had its DEL). */
+export function libcniCacheFiles(sandboxIds: string[]): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(LIBCNI_RESULTS);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => sandboxIds.some((id) => id && n.includes(id))).map((n) => join(LIBCNI_RESULTS, n));
+}

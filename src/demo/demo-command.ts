@@ -2,9 +2,9 @@
 // does the work. Run by `npm run demo` as `node dist/braid demo`.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { existingDir, parseFlags } from '../cli/flags.js';
+import { existingDir, parseFlags, UsageError } from '../cli/flags.js';
 import { runningBinary } from '../install/install-command.js';
-import { Demo } from './demo-run.js';
+import { Demo, type DemoOptions } from './demo-run.js';
 import { NADS_FILE, PODS_FILE } from './scenario.js';
 import { Report, colorWanted } from './report.js';
 
@@ -15,16 +15,20 @@ Usage:
 
 Starts a loopback Kubernetes API server holding the NADs and pods of annotations/${NADS_FILE}
 and annotations/${PODS_FILE}, writes a cluster network into a temporary CNI conf dir, runs
-'braid install' there, then does what a container runtime does for both pods: ADD through
-the CNI protocol with the installed braid. Shows each pod's interfaces, the merged CNI
+'braid install' there, then creates both pods the way kubelet does: RunPodSandbox over CRI
+to a private containerd whose CRI plugin runs the installed braid (or, without containerd,
+braid's built-in runtime does the ADD through the CNI protocol). Shows each pod's interfaces, the merged CNI
 result and the network-status annotation, pings one pod from the other over the secondary
-networks, runs DEL, and checks that no namespace, link, IP reservation, iptables rule or
+networks, deletes the pods (DEL), and checks that no namespace, link, IP reservation, iptables rule or
 cache record is left. Everything is removed at the end, also after an error or Ctrl-C.
 Names start with braid-demo-; subnets are 198.19.10-12.0/24.
 
 Options:
   --plugins DIR     reference CNI plugins (default: /usr/lib/cni or /opt/cni/bin)
   --examples DIR    where ${NADS_FILE} and ${PODS_FILE} are (default: annotations/ of the repo)
+  --runtime WHICH   who creates the pods: containerd (its CRI plugin, a private instance),
+                    builtin (braid's own libcni-equivalent), or auto (default: containerd
+                    when containerd, runc and gcc are installed, else builtin)
   --verbose         also print the raw CNI results and braid's log
   --no-color        no colour (colour is used only on a terminal, and never with NO_COLOR)
   -h, --help        this help
@@ -37,8 +41,12 @@ export async function demoMain(argv: string[]): Promise<number> {
     plugins: { type: 'string' },
     examples: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    runtime: { type: 'string', default: 'auto' },
     'no-color': { type: 'boolean', default: false },
   });
+  if (!['auto', 'containerd', 'builtin'].includes(values.runtime as string)) {
+    throw new UsageError(`--runtime must be auto, containerd or builtin, got ${JSON.stringify(values.runtime)}`);
+  }
   if (values.help) {
     process.stdout.write(DEMO_HELP);
     return 0;
@@ -69,6 +77,7 @@ export async function demoMain(argv: string[]): Promise<number> {
       pluginDir: values.plugins as string | undefined,
       verbose: values.verbose === true,
       lockFile: existsSync('/run') ? '/run/braid-demo.lock' : join(distDir, '.braid-demo.lock'),
+      runtime: values.runtime as DemoOptions['runtime'],
     },
     report,
   );

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRAID_ENTRY_FILE } from '../install/default-network.js';
 import { CniRuntime, type Sandbox } from './cni-runtime.js';
+import { ContainerdRuntime, containerdUnavailable } from './containerd-runtime.js';
 import { startFakeApi, type DemoPodObject, type FakeApi } from './fake-api.js';
-import { PREFIX, addNetns, addVethPair, delLink, delNetns, demoBridges, readIpForward, removePrefixed, run, takeLock, writeIpForward } from './host.js';
+import { PREFIX, addNetns, addVethPair, delLink, delNetns, demoBridges, netnsNames, readIpForward, removePrefixed, run, takeLock, writeIpForward } from './host.js';
 import { attachmentChecks, hostChecks, type Check } from './leak-check.js';
 import { NETWORK_STATUS, pingSecondaries, showPod, type PodView } from './pod-view.js';
 import { preflight } from './preflight.js';
@@ -23,6 +24,8 @@ export interface DemoOptions {
   pluginDir: string | undefined;
   verbose: boolean;
   lockFile: string;
+  /** auto: containerd when it is installed, else braid's built-in runtime. */
+  runtime: 'auto' | 'containerd' | 'builtin';
 }
 
 export class Interrupted extends Error {}
@@ -53,6 +56,14 @@ interface Node {
   pods: PodRun[];
   api: FakeApi;
   check: Undo;
+  /** Set when the pods run through containerd's CRI plugin. */
+  containerd: ContainerdRuntime | undefined;
+}
+
+/** What the demo asks of a runtime: kubelet's create and delete of a pod's sandbox. */
+interface PodRuntime {
+  add(p: PodRun): Promise<Record<string, unknown>>;
+  del(p: PodRun): Promise<void>;
 }
 
 type Json = Record<string, any>;
@@ -94,7 +105,7 @@ export class Demo {
     try {
       const node = await this.setUp();
       this.checkpoint();
-      const runtime = this.install(node);
+      const runtime = await this.install(node);
       this.checkpoint();
       await this.addPods(node, runtime);
       await this.delPods(node, runtime);
@@ -116,6 +127,8 @@ export class Demo {
     const { r, o } = this;
     r.title('Setup: a node, its cluster network, and a Kubernetes API');
     const pluginDir = preflight(o.pluginDir, (m) => r.note(m));
+    const noContainerd = o.runtime === 'builtin' ? 'asked for with --runtime builtin' : containerdUnavailable();
+    if (noContainerd && o.runtime === 'containerd') throw new Error(`--runtime containerd: ${noContainerd}`);
     const lock = takeLock(o.lockFile);
     this.locked = true;
     this.onUndo('release the demo lock', lock.release);
@@ -141,8 +154,9 @@ export class Demo {
     const pods: PodRun[] = scenario.pods.map((pod) => {
       const ns = `${PREFIX}${pod.metadata.name}`;
       this.onUndo(`delete netns ${ns}`, () => delNetns(ns));
-      const netnsPath = addNetns(ns);
-      const containerId = randomBytes(32).toString('hex');
+      // Under containerd the sandbox and its netns come from RunPodSandbox (named ns afterwards).
+      const netnsPath = noContainerd ? addNetns(ns) : '';
+      const containerId = noContainerd ? randomBytes(32).toString('hex') : '';
       return { pod, sandbox: { namespace: pod.metadata.namespace, name: pod.metadata.name, uid: '', containerId, netnsPath, capabilityArgs: {} } };
     });
     // The kubelet asks for a hostPort on the first pod: the runtime passes it as portMappings.
@@ -154,35 +168,49 @@ export class Demo {
     this.onUndo('stop the API server', () => api.stop());
     for (const p of pods) p.sandbox.uid = (await api.getPod(p.sandbox.namespace, p.sandbox.name)).metadata.uid ?? '';
     // Registered here so it runs after the DELs and before the namespaces go, also after a Ctrl-C.
+    let containerd: ContainerdRuntime | undefined;
     const check = this.onUndo('check what the pods left', () =>
       this.report(
         attachmentChecks({
-          netns: pods.map((p) => `${PREFIX}${p.sandbox.name}`),
+          netns: pods.map((p) => `${PREFIX}${p.sandbox.name}`).filter((ns) => netnsNames().includes(ns)),
           bridges: demoBridges(),
           containerIds: pods.map((p) => p.sandbox.containerId),
           ips: pods.flatMap((p) => ((p.result?.ips ?? []) as Json[]).map((i) => String(i.address))),
           ipamDir: ipam,
           recordDirs: [join(braidState, 'results'), join(braidState, 'plans'), cache],
+          records: containerd?.cacheRecords(pods.map((p) => p.sandbox.containerId)) ?? [],
         }),
       ),
     );
 
     writeFileSync(join(netd, CLUSTER_FILE), `${JSON.stringify(clusterConflist(ipam), null, 2)}\n`);
+    if (!noContainerd) {
+      containerd = new ContainerdRuntime(join(work, 'containerd'), netd, bin);
+      // Registered after the pods' netns: containerd and its sandboxes go first.
+      this.onUndo('stop containerd and remove its sandboxes, shims and mounts', () => containerd!.destroy());
+      containerd.linkPlugins(pluginDir);
+    }
     r.pairs([
+      [
+        'container runtime',
+        containerd
+          ? `containerd, a private instance in ${join(work, 'containerd')} (its CRI plugin: conf_dir = the CNI conf dir, bin_dir = the CNI bin dir)`
+          : `braid's built-in runtime (libcni's steps), because ${noContainerd}`,
+      ],
       ['work dir', work],
       ['CNI conf dir', `${netd}   (the node's /etc/cni/net.d)`],
       ['CNI bin dir', `${bin}   (the node's /opt/cni/bin)`],
       ['plugins', `${pluginDir}   (reference CNI plugins)`],
       ['cluster network', `${CLUSTER_FILE}: bridge ${PREFIX}c0 + host-local + portmap + bandwidth`],
       ['API server', `${api.url}   (loopback test server: ${scenario.nads.length} NADs, ${pods.length} pods)`],
-      ['pod sandboxes', pods.map((p) => p.sandbox.netnsPath).join(', ')],
+      ['pod sandboxes', containerd ? `made by containerd's RunPodSandbox (netns named ${PREFIX}<pod> for ip -n)` : pods.map((p) => p.sandbox.netnsPath).join(', ')],
       ['macvlan master', `${MACVLAN_MASTER} (a veth; peer ${MACVLAN_PEER})`],
     ]);
-    return { work, netd, bin, ipam, braidState, cache, logFile: join(work, 'braid.log'), pluginDir, scenario, pods, api, check };
+    return { work, netd, bin, ipam, braidState, cache, logFile: join(work, 'braid.log'), pluginDir, scenario, pods, api, check, containerd };
   }
 
   /** `braid install` into the node's dirs, as the DaemonSet runs it; the runtime then loads the entry. */
-  private install(n: Node): CniRuntime {
+  private async install(n: Node): Promise<PodRuntime> {
     const { r, o } = this;
     r.title('braid install');
     const args = ['install', '--one-shot', '--cni-conf-dir', n.netd, '--cni-bin-dir', n.bin, '--kubeconfig', n.api.kubeconfig, '--networks-dir', join(n.work, 'braid-net.d'), '--cni-dir', n.braidState, '--log-file', n.logFile, '--log-level', 'info', '--wait-timeout', '10'];
@@ -195,28 +223,43 @@ export class Demo {
     const entryFile = join(n.netd, BRAID_ENTRY_FILE);
     r.heading(BRAID_ENTRY_FILE);
     r.block(readFileSync(entryFile, 'utf8'));
-    return new CniRuntime(entryFile, [n.bin, n.pluginDir], n.cache);
+    if (!n.containerd) {
+      const cni = new CniRuntime(entryFile, [n.bin, n.pluginDir], n.cache);
+      return { add: (p) => cni.add(p.sandbox), del: (p) => cni.del(p.sandbox) };
+    }
+    const ctd = n.containerd;
+    r.title('containerd');
+    r.line(`$ containerd --config ${ctd.ctd.configFile}`);
+    r.ok(`${await ctd.start()} answers on ${ctd.ctd.socket}; sandbox image imported with ctr images import`);
+    r.note(`its CRI plugin loads the first config of ${n.netd}: ${BRAID_ENTRY_FILE}, braid in front of the cluster network`);
+    return { add: (p) => ctd.add(p.sandbox, p.pod.metadata.annotations ?? {}, `${PREFIX}${p.sandbox.name}`), del: (p) => ctd.del(p.sandbox) };
   }
 
-  private async addPods(n: Node, runtime: CniRuntime): Promise<void> {
+  private async addPods(n: Node, runtime: PodRuntime): Promise<void> {
     const { r } = this;
     r.title('The pods and the networks they select');
     r.table(['POD', NETWORKS_ANNOTATION], n.pods.map((p) => [`${p.sandbox.namespace}/${p.sandbox.name}`, annotation(p.pod)]));
     r.note('NADs: ' + n.scenario.nads.map((nad) => `${nad.namespace}/${nad.name} (${(nad.config.plugins as Json[]).map((pl) => pl.type).join('+')})`).join(', '));
 
     r.title('ADD, the way a runtime does it');
-    r.note(`libcni runs the first config of the conf dir (${BRAID_ENTRY_FILE}) with CNI_PATH=${runtime.cniPath.join(':')};`);
+    if (n.containerd) {
+      r.note(`RunPodSandbox over CRI, as kubelet sends it; containerd runs ${BRAID_ENTRY_FILE} through libcni with CNI_PATH=${n.bin},`);
+      r.note('handing braid the pod’s annotations as the io.kubernetes.cri.pod-annotations capability;');
+    } else {
+      r.note(`libcni runs the first config of the conf dir (${BRAID_ENTRY_FILE}) with CNI_PATH=${n.bin}:${n.pluginDir};`);
+    }
     r.note('braid reads each pod, resolves its NADs, runs every network’s plugins and merges the results;');
     r.note(`for ${n.pods[0]!.sandbox.name} the runtime also passes portMappings (host port ${HOST_PORT} → 80), which braid gives the cluster network`);
     for (const p of n.pods) {
       // Every ADD is followed by a DEL, even a failed or interrupted one (SPEC-CHECKLIST 3).
       p.delUndo = this.onUndo(`DEL ${p.sandbox.name}`, async () => {
-        await runtime.del(p.sandbox);
+        await runtime.del(p);
         r.ok(`${p.sandbox.namespace}/${p.sandbox.name}: DEL ok`);
       });
       const t0 = Date.now();
-      p.result = await runtime.add(p.sandbox);
-      r.ok(`${p.sandbox.namespace}/${p.sandbox.name}: ADD ok in ${Date.now() - t0} ms (container ${p.sandbox.containerId.slice(0, 12)})`);
+      p.result = await runtime.add(p);
+      const via = n.containerd ? 'RunPodSandbox, sandbox' : 'container';
+      r.ok(`${p.sandbox.namespace}/${p.sandbox.name}: ADD ok in ${Date.now() - t0} ms (${via} ${p.sandbox.containerId.slice(0, 12)})`);
       this.checkpoint();
     }
 
@@ -233,6 +276,7 @@ export class Demo {
       views.push(view);
       r.title(`Pod ${view.namespace}/${view.name}`);
       if (!showPod(r, view, this.o.verbose)) this.failures++;
+      if (n.containerd) r.line(`containerd reports pod IP ${await n.containerd.podIp(p.sandbox)} (PodSandboxStatus: the cluster network's eth0)`);
     }
     this.checkpoint();
 
@@ -241,12 +285,13 @@ export class Demo {
     this.checkpoint();
   }
 
-  private async delPods(n: Node, runtime: CniRuntime): Promise<void> {
+  private async delPods(n: Node, runtime: PodRuntime): Promise<void> {
     const { r } = this;
     r.title('DEL');
+    if (n.containerd) r.note('StopPodSandbox then RemovePodSandbox, as kubelet deletes a pod: containerd calls DEL for each');
     for (const p of [...n.pods].reverse()) {
       const t0 = Date.now();
-      await runtime.del(p.sandbox);
+      await runtime.del(p);
       if (p.delUndo) this.done(p.delUndo);
       r.ok(`${p.sandbox.namespace}/${p.sandbox.name}: DEL ok in ${Date.now() - t0} ms`);
     }

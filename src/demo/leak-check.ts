@@ -19,6 +19,8 @@ export interface AttachmentTraces {
   ipamDir: string;
   /** braid's cniDir and the runtime's cache dir. */
   recordDirs: string[];
+  /** Record files found otherwise (containerd's libcni cache entries for these sandboxes). */
+  records?: string[];
 }
 
 function filesUnder(dir: string): string[] {
@@ -47,7 +49,7 @@ export function attachmentChecks(t: AttachmentTraces): Check[] {
   const mentions = (line: string) => needles.some((n) => new RegExp(`(^|[^0-9a-f.])${n.replace(/\./g, '\\.')}([^0-9a-f.]|$)`, 'i').test(line));
   const iptables = [...new Set(rules.split('\n').filter(mentions).map((l) => l.trim()))];
   // Directory skeletons may stay; a file is a record.
-  const records = t.recordDirs.flatMap(filesUnder).filter((f) => !f.endsWith('.lock'));
+  const records = [...t.recordDirs.flatMap(filesUnder).filter((f) => !f.endsWith('.lock')), ...(t.records ?? [])];
   return [
     { what: 'interfaces in the pods’ namespaces (besides lo)', leftovers: interfaces },
     { what: 'veths on the bridges', leftovers: ports },

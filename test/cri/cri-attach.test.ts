@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { libcniCacheFiles } from '../../src/cri/private-containerd.js';
 import { CONTAINERD_SKIP, NOTHING_LEFT, ipv4In, pingFrom, podAddrs, useCriNode } from '../helpers/containerd.js';
 
 const NETWORKS = 'k8s.v1.cni.cncf.io/networks';
@@ -49,6 +50,14 @@ describe.skipIf(!!CONTAINERD_SKIP).each([
       expect(ipsOf('eth0')).toEqual([`198.19.${base}.${host}`]);
       expect(ipsOf('net1')).toEqual([`198.19.${base + 1}.${host}`]);
       expect(ipsOf('mv0')).toEqual([`198.19.${base + 2}.${host}`]);
+      // The merged result exactly as braid printed it to containerd (libcni's cache of the ADD).
+      const [cached] = libcniCacheFiles([pod.id]);
+      const merged = JSON.parse(readFileSync(cached!, 'utf8')).result;
+      expect(merged.cniVersion).toBe('1.0.0');
+      expect(merged.interfaces.filter((i: { sandbox?: string }) => i.sandbox).map((i: { name: string; sandbox: string }) => [i.name, i.sandbox])).toEqual(
+        ['eth0', 'net1', 'mv0'].map((n) => [n, pod.netnsPath]),
+      );
+      expect(merged.ips.map((i: { address: string }) => i.address)).toEqual([0, 1, 2].map((n) => `198.19.${base + n}.${host}/24`));
     }
 
     // Traffic between the two pods over each secondary network (and the cluster network).

@@ -1,9 +1,10 @@
 // `braid demo` (issue 5 §3) end to end, as `npm run demo` runs it, and interrupted half-way:
 // either way it must finish its story and leave nothing on the machine.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, BRAID } from '../helpers/braid-runner.js';
+import { CONTAINERD_SKIP } from '../helpers/containerd.js';
 import { hostLinks } from '../helpers/netns.js';
 import { sh } from '../helpers/sh.js';
 
@@ -48,6 +49,8 @@ function leftovers(stdout: string): string[] {
       .filter((l) => /198\.19\.1[0-2]\./.test(l)),
     ...(work && existsSync(work) ? [work] : []),
     ...(existsSync('/run/braid-demo.lock') ? ['/run/braid-demo.lock'] : []),
+    // containerd's mounts (pod netns, rootfs, shm) under the work dir
+    ...(work ? readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work)) : []),
   ];
 }
 
@@ -84,6 +87,14 @@ describe('braid demo', () => {
     expect(r.stdout).toMatch(/✓ alpha net1 → beta net1 198\.19\.11\.20 .*: [\d.]+ ms/);
     expect(r.stdout).not.toContain('✗');
     expect(r.stdout).not.toMatch(/\x1b\[/); // no colour off a terminal
+    if (CONTAINERD_SKIP) {
+      expect(r.stdout).toContain("braid's built-in runtime");
+    } else {
+      // The pods came from containerd's CRI plugin running the entry braid install wrote.
+      expect(r.stdout).toMatch(/container runtime\s+containerd, a private instance/);
+      expect(r.stdout).toMatch(/✓ demo\/alpha: ADD ok in \d+ ms \(RunPodSandbox, sandbox [0-9a-f]{12}\)/);
+      expect(r.stdout).toContain('containerd reports pod IP 198.19.10.');
+    }
     expect(leftovers(r.stdout)).toEqual([]);
   });
 

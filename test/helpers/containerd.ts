@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { CriClient, sandboxInfo, type PodSandboxConfig, type PodSandboxStatusResponse } from '../../src/cri/cri-client.js';
-import { PrivateContainerd, containerdMissing } from '../../src/cri/private-containerd.js';
+import { PrivateContainerd, containerdMissing, libcniCacheFiles } from '../../src/cri/private-containerd.js';
 import { DaemonProcess } from '../daemon/daemon-harness.js';
 import { runInstall } from '../install/install-helpers.js';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
@@ -189,10 +189,13 @@ export class CriNode {
     return existsSync(this.ctd.netnsDir) ? readdirSync(this.ctd.netnsDir) : [];
   }
 
-  /** Everything the pods could have left: links, iptables rules, reservations, records, netns. */
-  leftovers(ids: string[], ips: string[] = []): Traces & { records: string[]; netns: string[] } {
+  /**
+   * Everything the pods could have left: links, iptables rules, reservations, braid's records,
+   * containerd's libcni cache entries, netns mounts.
+   */
+  leftovers(ids: string[], ips: string[] = []): Traces & { records: string[]; runtimeCache: string[]; netns: string[] } {
     const t = traces({ tag: this.world.tag, containerIds: ids, ips, dataDirs: [this.dataDir], ignoreLinks: this.world.ownLinks() });
-    return { ...t, records: this.records(), netns: this.netnsLeft() };
+    return { ...t, records: this.records(), runtimeCache: libcniCacheFiles(ids), netns: this.netnsLeft() };
   }
 
   /** Removes every pod this node made (best effort), then containerd and all it left. */
@@ -210,7 +213,7 @@ export class CriNode {
   }
 }
 
-export const NOTHING_LEFT = { ...NO_TRACES, records: [], netns: [] };
+export const NOTHING_LEFT = { ...NO_TRACES, records: [], runtimeCache: [], netns: [] };
 
 /** Ping from inside a pod's netns (the sandbox's, as containerd mounted it). */
 export function pingFrom(netnsPath: string, ip: string): { ok: boolean; out: string } {
