@@ -102,23 +102,31 @@ export class PrivateContainerd {
     return join(this.state, 'io.containerd.grpc.v1.cri', 'netns');
   }
 
+  /** containerd's pid while it runs (started here or adopted). */
   get pid(): number | undefined {
-    return this.proc?.exitCode === null ? this.proc.pid : undefined;
+    return this.proc?.exitCode === null ? this.proc.pid : this.orphanPid();
   }
 
-  /** Starts containerd and waits until its CRI service answers. */
+  /**
+   * Starts containerd and waits until its CRI service answers. An instance already running on
+   * this config (left by a killed process) is adopted instead: destroy() then ends it too.
+   */
   async start(timeoutMs = 30_000): Promise<void> {
-    if (this.pid) return;
-    const log = openSync(this.logFile, 'a');
-    const proc = spawn('containerd', ['--config', this.configFile, '--log-level', this.opts.logLevel ?? 'info'], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    this.proc = proc;
-    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    if (this.proc?.exitCode === null) return;
+    let proc: ChildProcess | undefined;
+    if (this.orphanPid() === undefined) {
+      const log = openSync(this.logFile, 'a');
+      proc = spawn('containerd', ['--config', this.configFile, '--log-level', this.opts.logLevel ?? 'info'], { stdio: ['ignore', log, log] });
+      closeSync(log);
+      this.proc = proc;
+      const p = proc;
+      this.exited = new Promise((resolve) => p.once('exit', () => resolve()));
+    }
     const cri = new CriClient(this.socket, 2_000);
     try {
       const end = Date.now() + timeoutMs;
       for (;;) {
-        if (proc.exitCode !== null) throw new Error(`containerd exited with ${proc.exitCode} at start; its log: ${this.logTail()}`);
+        if (proc && proc.exitCode !== null) throw new Error(`containerd exited with ${proc.exitCode} at start; its log: ${this.logTail()}`);
         try {
           await cri.version();
           return;
@@ -169,6 +177,8 @@ export class PrivateContainerd {
    */
   async destroy(): Promise<void> {
     await this.stop('SIGTERM', 5_000);
+    const orphan = this.orphanPid();
+    if (orphan !== undefined) process.kill(orphan, 'SIGKILL');
     const shimSockets = this.shimSocketPaths();
     for (const id of this.runcContainers()) {
       spawnSync('runc', ['--root', join(this.runcRoot, CRI_NAMESPACE), 'delete', '--force', id], { stdio: 'ignore' });
@@ -190,20 +200,15 @@ export class PrivateContainerd {
     return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
   }
 
+  /** A containerd running on this config that this object did not start. */
+  private orphanPid(): number | undefined {
+    const own = this.proc?.pid;
+    return pidsWithArgs((argv) => argv[0]?.endsWith('containerd') === true && argv[argv.indexOf('--config') + 1] === this.configFile).find((p) => p !== own);
+  }
+
   /** containerd-shim-runc-v2 processes serving this instance (their -address is our socket). */
   private shimPids(): number[] {
-    const pids: number[] = [];
-    for (const p of readdirSync('/proc')) {
-      if (!/^\d+$/.test(p)) continue;
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        const i = argv.indexOf('-address');
-        if (argv[0]?.endsWith('containerd-shim-runc-v2') && i >= 0 && argv[i + 1] === this.socket) pids.push(Number(p));
-      } catch {
-        // exited meanwhile
-      }
-    }
-    return pids;
+    return pidsWithArgs((argv) => argv[0]?.endsWith('containerd-shim-runc-v2') === true && argv[argv.indexOf('-address') + 1] === this.socket);
   }
 
   /** The sockets shims made in /run/containerd/s, named in each task bundle's address file. */
@@ -246,4 +251,18 @@ export function libcniCacheFiles(sandboxIds: string[]): string[] {
     return [];
   }
   return names.filter((n) => sandboxIds.some((id) => id && n.includes(id))).map((n) => join(LIBCNI_RESULTS, n));
+}
+
+/** Processes whose argv (from /proc) matches. */
+function pidsWithArgs(match: (argv: string[]) => boolean): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (match(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'))) pids.push(Number(p));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }

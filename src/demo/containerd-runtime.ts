@@ -2,7 +2,7 @@
 // plugin loads the node's first CNI config (the 00-braid.conflist `braid install` wrote) and
 // runs braid from the bin dir. The demo talks to it as kubelet does: RunPodSandbox with the
 // pod's metadata, annotations and hostPorts; StopPodSandbox + RemovePodSandbox to delete.
-import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient, sandboxInfo } from '../cri/cri-client.js';
 import { LIBCNI_RESULTS, PrivateContainerd, containerdMissing, libcniCacheFiles } from '../cri/private-containerd.js';
@@ -87,8 +87,38 @@ export class ContainerdRuntime {
     return libcniCacheFiles(ids);
   }
 
+  /** kubelet's delete for every sandbox containerd knows (starting or adopting containerd). */
+  async removeAll(): Promise<number> {
+    await this.ctd.start();
+    this.cri ??= new CriClient(this.ctd.socket, 60_000);
+    const sandboxes = await this.cri.listPodSandbox();
+    for (const sb of sandboxes) {
+      await this.cri.stopPodSandbox(sb.id);
+      await this.cri.removePodSandbox(sb.id);
+    }
+    return sandboxes.length;
+  }
+
   async destroy(): Promise<void> {
     this.cri?.close();
     await this.ctd.destroy();
   }
+}
+
+/**
+ * What a killed demo's containerd left in its work dir: its pods are deleted through
+ * containerd, so braid's DEL removes their addresses and rules; then containerd and its mounts
+ * go. False when the dir holds no containerd. Call only while holding the demo lock.
+ */
+export async function removeStaleContainerd(workDir: string): Promise<boolean> {
+  if (!existsSync(join(workDir, 'containerd', 'config.toml'))) return false;
+  const rt = new ContainerdRuntime(join(workDir, 'containerd'), join(workDir, 'net.d'), join(workDir, 'bin'));
+  try {
+    await rt.removeAll();
+  } catch {
+    // containerd can't come up there any more: its mounts and processes still go below
+  } finally {
+    await rt.destroy();
+  }
+  return true;
 }

@@ -8,9 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRAID_ENTRY_FILE } from '../install/default-network.js';
 import { CniRuntime, type Sandbox } from './cni-runtime.js';
-import { ContainerdRuntime, containerdUnavailable } from './containerd-runtime.js';
+import { ContainerdRuntime, containerdUnavailable, removeStaleContainerd } from './containerd-runtime.js';
 import { startFakeApi, type DemoPodObject, type FakeApi } from './fake-api.js';
-import { PREFIX, addNetns, addVethPair, delLink, delNetns, demoBridges, netnsNames, readIpForward, removePrefixed, run, takeLock, writeIpForward } from './host.js';
+import {
+  PREFIX,
+  addNetns,
+  addVethPair,
+  delLink,
+  delNetns,
+  demoBridges,
+  netnsNames,
+  readIpForward,
+  removePrefixed,
+  removeWorkDir,
+  run,
+  staleWorkDirs,
+  takeLock,
+  writeIpForward,
+} from './host.js';
 import { attachmentChecks, hostChecks, type Check } from './leak-check.js';
 import { NETWORK_STATUS, pingSecondaries, showPod, type PodView } from './pod-view.js';
 import { preflight } from './preflight.js';
@@ -132,6 +147,10 @@ export class Demo {
     const lock = takeLock(o.lockFile);
     this.locked = true;
     this.onUndo('release the demo lock', lock.release);
+    for (const dir of staleWorkDirs()) {
+      if (await removeStaleContainerd(dir)) r.note(`removed the pods and containerd an earlier, killed demo left in ${dir}`);
+      removeWorkDir(dir);
+    }
     const stale = removePrefixed();
     if (stale.length) r.note(`removed what an earlier, killed demo left: ${stale.join(', ')}`);
 

@@ -1,7 +1,9 @@
 // The demo's kernel objects: network namespaces and links, all named with one prefix so a leak
 // check (and a later run's cleanup of an interrupted one) can find every one of them.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const PREFIX = 'braid-demo-';
 
@@ -118,4 +120,23 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Work dirs of earlier demos (tmpdir/braid-demo-*): stale whenever this demo holds the lock. */
+export const staleWorkDirs = (): string[] =>
+  readdirSync(tmpdir())
+    .filter((n) => n.startsWith(PREFIX))
+    .map((n) => join(tmpdir(), n));
+
+/** Kills what a killed demo left running from its work dir (its API server), then removes the dir. */
+export function removeWorkDir(dir: string): void {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(`${dir}/`))) process.kill(Number(p), 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -63,7 +63,7 @@ describe.skipIf(!!CONTAINERD_SKIP)('containerd CRI, braid daemon killed during A
     expect(removed.length).toBeGreaterThanOrEqual(up.length);
     expect(await node.listPods()).toEqual([]);
     expect(node.leftovers(removed, subnetIps(node))).toEqual(NOTHING_LEFT);
-  });
+  }, 120_000);
 });
 
 describe.skipIf(!!CONTAINERD_SKIP).each([
@@ -91,5 +91,5 @@ describe.skipIf(!!CONTAINERD_SKIP).each([
     expect(pod.status.status.state).toBe('SANDBOX_READY');
     await node.removePod(pod.id);
     expect(node.leftovers([pod.id], subnetIps(node))).toEqual(NOTHING_LEFT);
-  });
+  }, 120_000);
 });

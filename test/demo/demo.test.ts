@@ -15,7 +15,7 @@ interface DemoRun {
   stderr: string;
 }
 
-function demo(opts: { interruptWhen?: (stdout: string) => boolean } = {}): Promise<DemoRun> {
+function demo(opts: { interruptWhen?: (stdout: string) => boolean; signal?: NodeJS.Signals } = {}): Promise<DemoRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BRAID, 'demo', '--no-color'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -25,7 +25,7 @@ function demo(opts: { interruptWhen?: (stdout: string) => boolean } = {}): Promi
       stdout += d;
       if (!sent && opts.interruptWhen?.(stdout)) {
         sent = true;
-        child.kill('SIGINT');
+        child.kill(opts.signal ?? 'SIGINT');
       }
     });
     child.stderr.on('data', (d) => (stderr += d));
@@ -49,8 +49,9 @@ function leftovers(stdout: string): string[] {
       .filter((l) => /198\.19\.1[0-2]\./.test(l)),
     ...(work && existsSync(work) ? [work] : []),
     ...(existsSync('/run/braid-demo.lock') ? ['/run/braid-demo.lock'] : []),
-    // containerd's mounts (pod netns, rootfs, shm) under the work dir
+    // containerd's mounts (pod netns, rootfs, shm) and processes (containerd, API server) of the work dir
     ...(work ? readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work)) : []),
+    ...(work ? sh('ps', ['-eo', 'args']).split('\n').filter((l) => l.includes(`${work}/`)) : []),
   ];
 }
 
@@ -96,7 +97,7 @@ describe('braid demo', () => {
       expect(r.stdout).toContain('containerd reports pod IP 198.19.10.');
     }
     expect(leftovers(r.stdout)).toEqual([]);
-  });
+  }, 120_000);
 
   it('cleans up when interrupted half-way (Ctrl-C)', async () => {
     const r = await demo({ interruptWhen: (out) => out.includes('demo/alpha: ADD ok') });
@@ -106,5 +107,16 @@ describe('braid demo', () => {
     expect(r.stdout).toContain('nothing left behind ✓');
     expect(r.stdout).not.toContain('Ping from one pod');
     expect(leftovers(r.stdout)).toEqual([]);
-  });
+  }, 120_000);
+
+  it.skipIf(!!CONTAINERD_SKIP)('after a demo killed with SIGKILL, the next one removes the pods and containerd it left', async () => {
+    const killed = await demo({ interruptWhen: (out) => out.includes('demo/alpha: ADD ok'), signal: 'SIGKILL' });
+    expect(killed.signal).toBe('SIGKILL');
+    const work = /work dir\s+(\S+)/.exec(killed.stdout)?.[1];
+    const r = await demo();
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`removed the pods and containerd an earlier, killed demo left in ${work}`);
+    expect(leftovers(killed.stdout)).toEqual([]);
+    expect(leftovers(r.stdout)).toEqual([]);
+  }, 180_000);
 });
