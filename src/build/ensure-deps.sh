@@ -16,6 +16,12 @@ command -v nsenter >/dev/null || missing+=(util-linux)
 command -v containerd >/dev/null || missing+=(containerd)
 command -v runc >/dev/null || missing+=(runc)
 command -v openssl >/dev/null || missing+=(openssl) # the test API server's CA and certificates
+# npm run image (and the test that runs braid's image under containerd)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v umoci >/dev/null || missing+=(umoci)
+command -v skopeo >/dev/null || missing+=(skopeo)
+command -v jq >/dev/null || missing+=(jq)
+command -v strip >/dev/null || missing+=(binutils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ]; then

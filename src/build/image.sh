@@ -33,8 +33,8 @@ say() { echo "image: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, and files owned by root in the image)"
-for tool in debootstrap umoci cc strip tar; do
-  command -v "$tool" >/dev/null || die "$tool is missing: apt-get install -y debootstrap umoci gcc libc6-dev binutils"
+for tool in debootstrap umoci skopeo jq cc strip tar openssl; do
+  command -v "$tool" >/dev/null || die "$tool is missing: apt-get install -y debootstrap umoci skopeo jq gcc libc6-dev binutils openssl"
 done
 [ -x dist/braid ] || die "dist/braid is missing: npm run build first"
 mkdir -p "$CACHE"
@@ -125,6 +125,6 @@ manifest=$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$OCI/index.json")
 layers=$(jq -r '[.layers[].size] | map(. / 1048576 * 10 | floor / 10) | map(tostring + " MiB") | join(" + ")' "$OCI/blobs/sha256/$manifest")
 unpacked=$(du -sm --apparent-size "$WORK/base" "$WORK/node" "$WORK/braid" | awk '{s += $1} END {print s}')
 say "$OUT: $NAME, $(du -m --apparent-size "$OUT" | cut -f1) MiB (compressed layers: $layers; $unpacked MiB unpacked)"
-if command -v skopeo >/dev/null; then
-  skopeo inspect --raw "oci-archive:$OUT" >/dev/null || die "skopeo cannot read $OUT"
-fi
+skopeo inspect --raw "oci-archive:$OUT" >/dev/null || die "skopeo cannot read $OUT"
+# What it was built from, so a test can tell whether it is current.
+sha256sum dist/braid src/build/image.sh src/shim/braid-shim.c src/spawner/braid-spawner.c >"$OUT.inputs"

@@ -174,6 +174,7 @@ message LinuxContainerSecurityContext {
   NamespaceOption namespace_options = 3;
   Int64Value run_as_user = 5;
   bool readonly_rootfs = 7;
+  bool no_new_privs = 11;
 }
 message LinuxContainerConfig { LinuxContainerSecurityContext security_context = 2; }
 message ContainerMetadata {
