@@ -1,12 +1,11 @@
 // What braid recorded about a node's containers (plans, attachments, result records), what is
 // actually in each pod's netns and on the host (links, host-local reservations, bandwidth ifbs),
 // and where the two disagree.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseConfigBytes, type NetConfList } from '../cni/config.js';
 import { configBytes, listRecords, type CacheRecord } from '../engine/result-cache.js';
 import type { MetaContext } from '../meta/context.js';
 import { hostLeftoverLinks, linkExists } from '../meta/give-up.js';
+import { hostLocalDirs, reservations } from '../meta/host-local.js';
 import { isBaseInterface, netnsLinks, type NetnsLink } from '../meta/netns-view.js';
 import { listPlans, plannedList, type PlanRecord } from '../meta/plan-record.js';
 
@@ -46,38 +45,6 @@ const ipsOn = (rec: CacheRecord | undefined, ifname: string): { ips: string[]; m
   const mac = idx >= 0 ? r.interfaces![idx]!.mac : undefined;
   return { ips, ...(mac ? { mac } : {}) };
 };
-
-/** host-local's reservation directories of a chain (its dataDir, default /var/lib/cni/networks, per network name). */
-function hostLocalDirs(list: NetConfList): string[] {
-  return list.plugins.flatMap((p) => {
-    const ipam = p.ipam as { type?: unknown; dataDir?: unknown } | undefined;
-    if (ipam?.type !== 'host-local') return [];
-    return [join(typeof ipam.dataDir === 'string' ? ipam.dataDir : '/var/lib/cni/networks', list.name)];
-  });
-}
-
-/** host-local's reservations held by (containerId, ifname): files named by IP holding "id\r\nifname". */
-function reservations(list: NetConfList, containerId: string, ifname: string): string[] {
-  const out: string[] = [];
-  for (const dir of hostLocalDirs(list)) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      if (!/^[0-9a-f.:]+$/i.test(n) || !/[.:]/.test(n)) continue;
-      try {
-        const [id, ifn] = readFileSync(join(dir, n), 'utf8').split(/\r?\n/);
-        if (id?.trim() === containerId && (ifn === undefined || ifn.trim() === '' || ifn.trim() === ifname)) out.push(n);
-      } catch {
-        // vanished meanwhile
-      }
-    }
-  }
-  return out;
-}
 
 const bare = (cidr: string) => cidr.split('/')[0]!;
 

@@ -43,6 +43,15 @@ describe('records lost, API up', () => {
     },
   );
 
+  it('netns already gone when DEL comes: the cluster reservation still shows the records were lost', async () => {
+    const s = scenario();
+    expect((await s.call('ADD')).status).toBe(0);
+    lose(s, 'plan and results deleted');
+    sh('ip', ['netns', 'del', s.ns.name]);
+    expect((await s.call('DEL')).status).toBe(0);
+    expect(s.leftovers()).toEqual(CLEAN);
+  });
+
   it('reports the in-pod interfaces no record explains', async () => {
     const s = scenario();
     expect((await s.call('ADD')).status).toBe(0);

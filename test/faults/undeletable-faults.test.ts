@@ -59,6 +59,25 @@ describe('a failed ADD whose DEL fails too', () => {
     expect(s.leftovers()).toEqual(CLEAN);
   });
 
+  it('a chain naming a plugin that is not installed: ADD and DEL fail to find it; its IPAM is still released, the pod still deletable', async () => {
+    const s = scenario({ annotation: `${t.world.tag}-noplugin` });
+    t.api.addNad(s.podNs, `${t.world.tag}-noplugin`, {
+      cniVersion: '1.0.0',
+      plugins: [
+        { type: 'bridge', bridge: t.world.name('np'), ipam: { type: 'host-local', dataDir: s.dataDir, ranges: [[{ subnet: `198.18.${s.base + 1}.0/24` }]] } },
+        { type: 'no-such-plugin' },
+      ],
+    });
+    const add = await s.call('ADD');
+    expect(add.status).toBe(1);
+    expect(add.json.msg).toContain('no-such-plugin');
+    expect(plans(s)).toEqual([]);
+    const gaveUp = errorLines(s).find((l) => String(l.msg).includes('gave up'));
+    expect(gaveUp).toMatchObject({ network: `${s.podNs}/${t.world.tag}-noplugin`, ifname: 'net1', released: ['IP reservation (host-local DEL)'] });
+    for (let i = 0; i < 2; i++) expect((await s.call('DEL')).status).toBe(0);
+    expect(s.leftovers()).toEqual(CLEAN);
+  });
+
   it('the cluster network itself broken (macvlan, no master): ADD fails, DEL and its retries succeed', async () => {
     const s = scenario();
     const clusterFile = join(t.world.dir('net.d'), '10-cluster.conflist');

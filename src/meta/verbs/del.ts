@@ -13,6 +13,7 @@ import { parallelDel } from '../schedule.js';
 import { neverAdded, plannedList, planPath, readPlan, removePlan, writePlan, type PlanRead, type PlanRecord } from '../plan-record.js';
 import { rebuildFromApi } from '../lost-records.js';
 import { isBaseInterface, netnsLinks } from '../netns-view.js';
+import { reservations } from '../host-local.js';
 import { giveUp } from '../give-up.js';
 import { resolveClusterNetwork } from '../resolve-networks.js';
 import { multusContext, multusTeardowns, readMultusCache, removeMultusCache } from '../multus-cache.js';
@@ -151,7 +152,8 @@ async function delMultusPod(ctx: MetaContext): Promise<boolean> {
  * No usable plan. Usually nothing was attached (a DEL retried, or for an ADD that never ran):
  * the cluster network from local config is torn down, with no API call. When records were
  * lost (the plan is corrupt, or unfinished from an earlier DEL; result records of the
- * container remain; or the pod's netns holds interfaces no record explains), what to tear down
+ * container remain; the pod's netns holds interfaces no record explains; or the cluster
+ * network's host-local still reserves an address for it), what to tear down
  * is rebuilt from the API too; when the API can't be asked now, a record is kept so that a
  * later DEL, `braid gc` or the daemon's sweep finishes the job.
  */
@@ -159,7 +161,13 @@ export async function delWithoutPlan(ctx: MetaContext, read: PlanRead): Promise<
   const cached = cachedAttachments(ctx);
   const local = await clusterFromConfig(ctx);
   const inPod = await (cached.length || read.state !== 'missing' || !ctx.env.netns ? undefined : netnsLinks(ctx.env.netns));
-  const lost = read.state !== 'missing' || cached.length > 0 || (inPod ?? []).some((l) => !isBaseInterface(l));
+  const lost =
+    read.state !== 'missing' ||
+    cached.length > 0 ||
+    (inPod ?? []).some((l) => !isBaseInterface(l)) ||
+    // The netns may be gone already: an address the cluster network still holds for the
+    // container says it was attached all the same.
+    local.some((t) => reservations(t.list, ctx.env.containerId, t.ifname).length > 0);
   if (!lost) {
     const unfinished = await rollback(ctx, local);
     if (unfinished.length) throw joinErrors(errorsOf(unfinished));
