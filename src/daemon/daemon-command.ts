@@ -20,6 +20,7 @@ import { DaemonMetrics } from './metrics.js';
 import { createDaemonServer, type DaemonRoutes } from './server.js';
 import { DEFAULT_SOCKET, listenOnSocket, removeSocket, type SocketHandle } from './socket.js';
 import { StatusQueue } from './status-queue.js';
+import { fileStore } from './status-store.js';
 
 export const DAEMON_USAGE = `Usage: braid daemon --config FILE [options]
 
@@ -244,7 +245,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
     backoff: o.apiBackoff,
     onResult: (result) => metrics.statusWrites.inc({ result }),
     onFailedAttempt: (reason) => metrics.statusWriteFailures.inc({ reason }),
+    store: fileStore(() => current.config.cniDir),
   });
+  statusQueue.resume();
   metrics.setSources({ delegatesWaiting: () => delegates.waiting, informers: () => cache?.stats() ?? [], statusWritesPending: () => statusQueue.size });
 
   // While the kubeconfig is pending the daemon works as braid does without one: networks from

@@ -147,7 +147,7 @@ export class DaemonMetrics {
   });
   readonly statusWrites = new Counter({
     name: 'braid_status_writes_total',
-    help: 'network-status writes by how they ended: written, written_late (after failed attempts), pod_gone, pod_recreated, rejected, superseded (by a newer status), cancelled (by the DEL), abandoned (daemon stopped).',
+    help: 'network-status writes by how they ended: written, written_late (after failed attempts), pod_gone, pod_recreated, rejected, superseded (by a newer status), cancelled (by the DEL), abandoned (left on disk to the next daemon as this one stopped).',
     labelNames: ['result'] as const,
     registers: this.registers,
   });

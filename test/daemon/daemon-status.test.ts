@@ -7,7 +7,8 @@
 // Backoff is compressed (--api-backoff-max 400ms), so a 4 s outage takes the retry rounds a
 // 4-minute one takes at the default 30 s. BRAID_OUTAGE_SECONDS=180 runs the outage for real:
 // 3 minutes, with the daemon's default backoff.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
 import { TestWorld, ipv4Of } from '../helpers/netns.js';
@@ -233,17 +234,31 @@ describe('daemon network-status writes', () => {
     expect(t.api.getPod(world.name('sys'), 'r1')!.metadata.annotations?.[STATUS]).toBeUndefined();
   });
 
-  it('says at error level which writes a stopping daemon leaves unwritten', async () => {
+  it('a daemon restarted while writes are pending takes them over; a container deleted meanwhile loses its write', async () => {
     const s = await startDaemon();
-    const p = makePod(s, 's0');
-    await waitFor('pod in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 1 || undefined);
+    const [p, gone] = [makePod(s, 's0'), makePod(s, 's1')];
+    await waitFor('pods in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 2 || undefined);
     t.api.fault({ method: 'PATCH', status: 503 });
-    expect((await cni(s, 'ADD', p)).status).toBe(0);
-    expect(await metric(s, 'braid_status_writes_pending')).toBe(1);
+    for (const pod of [p, gone]) expect((await cni(s, 'ADD', pod)).status).toBe(0);
+    expect(await metric(s, 'braid_status_writes_pending')).toBe(2);
     expect(await s.daemon.terminate()).toBe(0);
-    const line = readFileSync(s.logFile, 'utf8')
+    const stopped = readFileSync(s.logFile, 'utf8')
       .split('\n')
-      .find((l) => l.includes('the daemon stopped before'));
-    expect(JSON.parse(line!)).toMatchObject({ level: 50, pod: `${s.podNs}/s0` });
+      .filter((l) => l.includes('the next daemon resumes it'))
+      .map((l) => JSON.parse(l) as { level: number; pod: string });
+    expect(stopped.map((l) => [l.level, l.pod]).sort()).toEqual([[40, `${s.podNs}/s0`], [40, `${s.podNs}/s1`]]);
+    const statusDir = join(String(s.config.cniDir), 'status');
+    expect(readdirSync(statusDir)).toHaveLength(2);
+    // While no daemon runs, the runtime deletes one container (braid one-shot, from its plan).
+    expect((await callBraid({ command: 'DEL', containerId: gone.containerId, netns: gone.netns.path, args: k8sArgs(s.podNs, 's1', gone.uid), config: s.config })).status).toBe(0);
+    t.api.clearFaults();
+    t.api.reset();
+    const next = await DaemonProcess.start({ config: world.dir('braid.conf'), socket: s.socket, args: BACKOFF });
+    await waitFor('the resumed write', () => status(s, 's0'));
+    expect(statusIps(s, 's0')).toEqual(ipsOf(p));
+    expect(status(s, 's1')).toBeUndefined();
+    expect(await next.metric('braid_status_writes_total', { result: 'written_late' })).toBe(1);
+    expect(t.api.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([`/api/v1/namespaces/${s.podNs}/pods/s0/status`]);
+    expect(readdirSync(statusDir)).toEqual([]);
   });
 });
