@@ -3,7 +3,7 @@
 import type { ErrorObject } from 'ajv';
 import type { FindingCode } from './codes.js';
 import { isObject } from './classify.js';
-import { suggest } from './did-you-mean.js';
+import { editDistance, suggest } from './did-you-mean.js';
 import { escapeSegment, fieldPath, showValue, typeOfValue } from './json-pointer.js';
 
 // Keys every plugin config may carry: left out of the "its own keys" hint.
@@ -112,6 +112,13 @@ function mapError(e: ErrorObject, rel: string): Mapped | undefined {
   }
 }
 
+const isNearMiss = (key: string, word: string) => {
+  const lk = key.toLowerCase();
+  const lw = word.toLowerCase();
+  if ((lk.includes(lw) || lw.includes(lk)) && Math.abs(lk.length - lw.length) > 1) return false; // a prefix or suffix: another word
+  return editDistance(lk, lw) <= (word.length >= 8 ? 2 : 1);
+};
+
 function unknownKey(e: ErrorObject, at: string): Mapped {
   const key = String((e.params as { additionalProperty: string }).additionalProperty);
   const pointer = `${at}/${escapeSegment(key)}`;
@@ -128,7 +135,9 @@ function unknownKey(e: ErrorObject, at: string): Mapped {
       hint: `the Go plugins match keys case-insensitively, so this works there; write ${JSON.stringify(s.word)}`,
     };
   }
-  if (s) {
+  // Only a near miss is a typo whose setting is lost; a word that merely resembles a key
+  // (if0name and name) is an unknown key with a hint.
+  if (s && isNearMiss(key, s.word)) {
     return {
       code: 'BRD206',
       pointer,
@@ -140,7 +149,7 @@ function unknownKey(e: ErrorObject, at: string): Mapped {
     code: 'BRD205',
     pointer,
     message: `unknown key ${JSON.stringify(key)} in ${where}; the plugin ignores it`,
-    ...(own.length ? { hint: `${where === 'the configuration' ? 'known' : 'its own'} keys: ${own.join(', ')}` } : {}),
+    ...(s ? { hint: `did you mean ${JSON.stringify(s.word)}?` } : own.length ? { hint: `${where === 'the configuration' ? 'known' : 'its own'} keys: ${own.join(', ')}` } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import { editDistance, suggest } from './did-you-mean.js';
 import { escapeSegment, fieldPath, ptr } from './json-pointer.js';
 import { embeddedLocator, embeddedOffsetLocator } from './embedded-json.js';
 import { placeholderInString, templateMarker, type ParsedDoc } from './parse-documents.js';
-import { jsonErrorOffset, jsonErrorReason } from './text-position.js';
+import { explainJsonError, jsonErrorOffset } from './text-position.js';
 
 export type Json = Record<string, unknown>;
 
@@ -204,7 +204,10 @@ async function parseEmbedded(doc: ParsedDoc, pointer: string, text: string, what
     const offset = jsonErrorOffset(msg, text);
     const template = templateMarker(text, offset);
     if (template) sink.add(fixedAt(inner, toFile(offset)), 'BRD107', pointer, `${what} is a template, not JSON yet: ${template.what} must be rendered first`, template.hint);
-    else sink.add(fixedAt(inner, toFile(offset)), 'BRD103', pointer, `${what} is not valid JSON: ${jsonErrorReason(msg)}`, jsonHint(text));
+    else {
+      const why = explainJsonError(msg, text, offset);
+      sink.add(fixedAt(inner, toFile(why.offset)), 'BRD103', pointer, `${what} is not valid JSON: ${why.reason}`, why.generic ? jsonHint(text) : undefined);
+    }
     return undefined;
   }
   const scope: Scope = { doc: inner, base: pointer };

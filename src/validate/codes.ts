@@ -40,6 +40,7 @@ export const CODES = {
   BRD209: e('schema', 'other schema violation'),
   BRD210: e('schema', 'plugin, IPAM or Kubernetes kind that is a typo of a known one'),
   BRD211: w('schema', 'cniVersion missing: plugins then assume 0.1.0'),
+  BRD212: w('schema', 'single-plugin config without a name (libcni accepts it; what keys networks by name does not)'),
 
   // Semantics: what the schema cannot say.
   BRD301: e('semantic', 'invalid network name'),

@@ -4,7 +4,7 @@ import type { Document, LineCounter, YAMLError } from 'yaml';
 import { fixedAt, type DocContext, type FindingSink, type Position } from './finding.js';
 import { escapeSegment, fieldPath, parsePointer } from './json-pointer.js';
 import type { InputFile } from './load-inputs.js';
-import { jsonErrorOffset, jsonErrorReason, jsonLocator, offsetLocator } from './text-position.js';
+import { explainJsonError, jsonErrorOffset, jsonLocator, offsetLocator } from './text-position.js';
 import { reindentFlowContinuations } from './yaml-leniency.js';
 import { jsonHint, reportDuplicateKeys } from './classify.js';
 
@@ -43,13 +43,14 @@ function parseJson(input: InputFile, text: string, sink: FindingSink): ParsedDoc
   } catch (e) {
     const msg = (e as Error).message;
     const offset = jsonErrorOffset(msg, text);
-    const pos = offsetLocator(text)(offset);
     const template = templateMarker(text, offset);
     if (template) {
       sink.add(fixedAt(ctx, template.pos), 'BRD107', '', `this is a template, not JSON yet: ${template.what} at line ${template.pos.line} must be rendered first`, template.hint);
       return undefined;
     }
-    sink.add(fixedAt(ctx, pos), 'BRD101', '', `invalid JSON at line ${pos.line}, column ${pos.column}: ${jsonErrorReason(msg)}`, jsonHint(text));
+    const why = explainJsonError(msg, text, offset);
+    const at = offsetLocator(text)(why.offset);
+    sink.add(fixedAt(ctx, at), 'BRD101', '', `invalid JSON at line ${at.line}, column ${at.column}: ${why.reason}`, why.generic ? jsonHint(text) : undefined);
     return undefined;
   }
   const toPos = offsetLocator(text);
@@ -115,23 +116,39 @@ function reportYamlErrors(errors: readonly YAMLError[], text: string, ctx: DocCo
     sink.add({ ...ctx, locate: () => template.pos }, 'BRD107', '', `this is a template, not YAML yet: ${template.what} at line ${template.pos.line} must be rendered first`, template.hint);
     return;
   }
-  const shown = new Set<string>();
-  for (const err of errors.slice(0, 3)) {
-    const lp = err.linePos?.[0];
-    const pos: Position | undefined = lp ? toFile({ line: lp.line, column: lp.col }) : undefined;
-    const key = `${pos?.line}`; // one parse error drags others along on the same line
-    if (shown.has(key)) continue;
-    shown.add(key);
-    const reason = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    sink.add({ ...ctx, locate: () => pos }, 'BRD102', '', `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.column}` : ''}: ${explainYaml(err.code, reason)}`);
+  // The first error is the cause; the parser's later ones follow from it.
+  const err = errors[0]!;
+  const lp = err.linePos?.[0];
+  let pos: Position | undefined = lp ? toFile({ line: lp.line, column: lp.col }) : undefined;
+  let reason = explainYaml(err.code, err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
+  const culprit = pos && /compact mappings|Implicit map keys|same column|Unexpected scalar at node end/.test(reason) ? overIndented(text, pos.line) : undefined;
+  if (culprit) {
+    pos = { line: culprit.line, column: culprit.indent + 1 };
+    reason = `line ${culprit.line} is indented ${culprit.indent} spaces, deeper than the key on line ${culprit.sibling} (${culprit.siblingIndent}) that it follows: keys of one mapping need the same indentation`;
   }
+  sink.add({ ...ctx, locate: () => pos }, 'BRD102', '', `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.column}` : ''}: ${reason}`);
+}
+
+/** The first line after `line` indented deeper than it although `line` opens no block: a misaligned key. */
+function overIndented(text: string, line: number): { line: number; indent: number; sibling: number; siblingIndent: number } | undefined {
+  const lines = text.split('\n');
+  const base = lines[line - 1];
+  if (base === undefined || /:\s*(#.*)?$/.test(base) || /:\s*[|>]/.test(base)) return undefined;
+  const baseIndent = base.length - base.trimStart().length;
+  for (let l = line; l < lines.length; l++) {
+    const t = lines[l]!;
+    if (t.trim() === '' || t.trimStart().startsWith('#')) continue;
+    const indent = t.length - t.trimStart().length;
+    return indent > baseIndent && /^[^\s#'"{[-][^:]*:(\s|$)/.test(t.trimStart()) ? { line: l + 1, indent, sibling: line, siblingIndent: baseIndent } : undefined;
+  }
+  return undefined;
 }
 
 /** The yaml package's wording, said the way a YAML author would look for the problem. */
 function explainYaml(code: string, reason: string): string {
-  if (code === 'MISSING_CHAR' && /closing .?quote/.test(reason)) return `${reason}: a quoted string opened here is never closed`;
-  if (code === 'BAD_INDENT' || /indent/i.test(reason)) return `${reason} (check the indentation of this line against its parent)`;
   if (code === 'TAB_AS_INDENT') return `${reason}: YAML indentation must be spaces`;
+  if (code === 'MISSING_CHAR' && /closing .?quote/.test(reason)) return `${reason}: a quoted string is opened and never closed`;
+  if (code === 'BAD_INDENT' || /indent/i.test(reason)) return `${reason} (check the indentation of this line against its parent)`;
   return reason;
 }
 

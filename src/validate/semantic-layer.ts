@@ -59,7 +59,12 @@ function checkVersions(net: NetworkInput, sink: FindingSink): string | undefined
     const near = nearestVersions(declared);
     sink.at(scope, 'BRD302', '/cniVersion', `cniVersion ${JSON.stringify(declared)} is not a CNI specification version; the nearest are ${near.map((v) => JSON.stringify(v)).join(' and ')}`, `known versions: ${SPEC_VERSIONS.join(', ')}`);
   }
-  if (raw.cniVersion === undefined && list.length === 0 && !(raw.type === 'braid' && raw.name === undefined)) {
+  const daemonConf = raw.type === 'braid' && raw.name === undefined && raw.cniVersion === undefined;
+  // A list without a name fails libcni's ConfListFromBytes (the envelope schema says so); a .conf does not.
+  if (!net.isList && raw.name === undefined && !daemonConf) {
+    sink.at(scope, 'BRD212', '/name', 'the configuration has no name: libcni accepts a single-plugin config without one, but the spec requires it, and runtimes, Multus\'s cache and host-local\'s lease directory key the network by it', 'add "name": a unique network name on the host');
+  }
+  if (raw.cniVersion === undefined && list.length === 0 && !daemonConf) {
     sink.at(
       scope,
       'BRD211',

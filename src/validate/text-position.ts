@@ -167,3 +167,18 @@ export function jsonErrorOffset(message: string, text: string): number {
 
 /** V8's reason without the position or the echoed input. */
 export const jsonErrorReason = (message: string) => message.replace(/, (\.\.\.)?".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+
+/** The real problem behind a JSON.parse failure at `offset`, said as a config author would look for it. */
+export function explainJsonError(message: string, text: string, offset: number): { reason: string; offset: number; generic?: true } {
+  const before = text.slice(0, offset);
+  const at = text.slice(offset, offset + 3);
+  const comma = /,\s*$/.exec(before);
+  if (comma && (at[0] === '}' || at[0] === ']')) return { reason: `trailing comma before "${at[0]}": JSON allows none`, offset: comma.index };
+  if (at.startsWith('//') || at.startsWith('/*')) return { reason: 'a comment: JSON has none', offset };
+  if (at === '...') return { reason: '"..." (an elided example), not JSON', offset };
+  const quote = /'/.test(at[0] ?? '');
+  if (quote) return { reason: 'a single-quoted string: JSON strings take double quotes', offset };
+  const missingColon = /"[^"]*"\s*$/.test(before) && /^[[{"\d]/.test(at);
+  if (missingColon) return { reason: `missing ":" after the key ${/"([^"]*)"\s*$/.exec(before)![1] ? JSON.stringify(/"([^"]*)"\s*$/.exec(before)![1]) : ''}`, offset };
+  return { reason: jsonErrorReason(message), offset, generic: true };
+}

@@ -54,7 +54,9 @@ export async function validateFiles(inputs: readonly InputFile[], opts: Validate
   const facts = networks.map((net) => checkSemantics(net, sink, ctx));
   checkDuplicateNames(facts, sink);
   const fileNetworks = new Map<string, NetworkInput>();
-  for (const f of facts) if (!f.net.nad && !f.net.inline && f.name && !fileNetworks.has(f.name)) fileNetworks.set(f.name, f.net);
+  // braid's and Multus's own configs are no network a pod can select.
+  const meta = (net: NetworkInput) => ['braid', 'multus', 'multus-shim'].includes(String(net.raw.type));
+  for (const f of facts) if (!f.net.nad && !f.net.inline && f.name && !meta(f.net) && !fileNetworks.has(f.name)) fileNetworks.set(f.name, f.net);
   checkNads(nads, new Set(fileNetworks.keys()), sink);
   checkOverlaps(facts, sink);
 

@@ -18,9 +18,9 @@ const flagsFor = (file: string) => (releaseOf(file) ? ['--plugins-version', rele
 
 const CASES: Case[] = [
   // syntax
-  ['json-trailing-comma.conflist', 'BRD101', '', 6],
+  ['json-trailing-comma.conflist', 'BRD101', '', 5],
   ['json-comment.conf', 'BRD101', '', 2],
-  ['yaml-bad-indent.yaml', 'BRD102', '', 4],
+  ['yaml-bad-indent.yaml', 'BRD102', '', 5],
   ['template-placeholder.conflist', 'BRD107', '', 10],
   ['template-helm.yaml', 'BRD107', '', 4],
   ['duplicate-key-json.conflist', 'BRD108', '/plugins/0/mtu', 9],
@@ -44,6 +44,7 @@ const CASES: Case[] = [
   ['bridge-name-too-long.conflist', 'BRD204', '/plugins/0/bridge'],
   ['cniversion-not-semver.conflist', 'BRD204', '/cniVersion'],
   ['warn-cniversion-missing.conflist', 'BRD211', '/cniVersion'],
+  ['warn-conf-without-name.conf', 'BRD212', '/name'],
   ['empty-plugins.conflist', 'BRD204', '/plugins'],
   ['plugin-type-typo.conflist', 'BRD210', '/plugins/0/type'],
   ['ipam-type-typo.conflist', 'BRD210', '/plugins/0/ipam/type'],
