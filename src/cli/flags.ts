@@ -1,7 +1,7 @@
 // The one flag parser of braid's operator commands, and the checks they make on their inputs
 // before doing anything. Every problem with the command line is a UsageError (exit 2) whose
 // message names the flag and the value: "unknown option --bogus", "--cni-conf-dir: /x: no such
-// directory". Long options only; the one short option is -h.
+// directory". Long options, -h, and the one-letter aliases a command documents (validate's -q).
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -12,6 +12,8 @@ export interface FlagSpec {
   default?: string | boolean;
   /** A string flag that may repeat; its value is then a string[]. */
   multiple?: boolean;
+  /** A one-letter alias, only where the command's help documents it. */
+  short?: string;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -47,7 +49,8 @@ export function parseCommandLine(argv: readonly string[], specs: FlagSpecs, opts
       continue;
     }
     const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') ? arg.slice(2, eq > 0 ? eq : undefined) : '';
+    const alias = arg.length === 2 ? Object.keys(specs).find((k) => specs[k]!.short === arg[1]) : undefined;
+    const name = alias ?? (arg.startsWith('--') ? arg.slice(2, eq > 0 ? eq : undefined) : '');
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) throw new UsageError(`unknown option ${eq > 0 ? arg.slice(0, eq) : arg}`);
     const flag = `--${name}`;

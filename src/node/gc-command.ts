@@ -27,13 +27,13 @@ Options:
 export function nonNegative(v: string | undefined, flag: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: ${JSON.stringify(v)}: not a number of seconds >= 0`);
   return n;
 }
 
 export function formatOption(v: string | undefined): 'text' | 'json' {
   if (v === undefined || v === 'text' || v === 'json') return v ?? 'text';
-  throw new UsageError(`--format must be text or json, got ${JSON.stringify(v)}`);
+  throw new UsageError(`--format: ${JSON.stringify(v)}: not text or json`);
 }
 
 export function formatSweep(entries: SweepEntry[]): string {
@@ -44,24 +44,17 @@ export function formatSweep(entries: SweepEntry[]): string {
 }
 
 export async function gcMain(argv: string[]): Promise<number> {
-  let o;
-  try {
-    const v = parseFlags(argv, {
-      config: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      grace: { type: 'string' },
-      format: { type: 'string' },
-    });
-    if (v.help) {
-      process.stdout.write(GC_HELP);
-      return 0;
-    }
-    o = { config: (v.config as string | undefined) ?? DEFAULT_CONFIG, dryRun: v['dry-run'] === true, graceMs: nonNegative(v.grace as string | undefined, '--grace', DEFAULT_GRACE_SECONDS) * 1000, format: formatOption(v.format as string | undefined) };
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`braid gc: ${e.message}\n\n${GC_HELP}`);
-    return 2;
+  const v = parseFlags(argv, {
+    config: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    grace: { type: 'string' },
+    format: { type: 'string' },
+  });
+  if (v.help) {
+    process.stdout.write(GC_HELP);
+    return 0;
   }
+  const o = { config: (v.config as string | undefined) ?? DEFAULT_CONFIG, dryRun: v['dry-run'] === true, graceMs: nonNegative(v.grace as string | undefined, '--grace', DEFAULT_GRACE_SECONDS) * 1000, format: formatOption(v.format as string | undefined) };
   let entries: SweepEntry[];
   try {
     entries = await sweepLocked(nodeContext(o.config), { graceMs: o.graceMs, dryRun: o.dryRun });

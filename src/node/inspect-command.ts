@@ -22,20 +22,13 @@ Options:
 `;
 
 export async function inspectMain(argv: string[]): Promise<number> {
-  let o;
-  try {
-    const { values, positionals } = parseCommandLine(argv, { config: { type: 'string' }, format: { type: 'string' } }, { positionals: true });
-    if (values.help) {
-      process.stdout.write(INSPECT_HELP);
-      return 0;
-    }
-    if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
-    o = { config: (values.config as string | undefined) ?? DEFAULT_CONFIG, format: formatOption(values.format as string | undefined), which: positionals[0] };
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`braid inspect: ${e.message}\n\n${INSPECT_HELP}`);
-    return 2;
+  const { values, positionals } = parseCommandLine(argv, { config: { type: 'string' }, format: { type: 'string' } }, { positionals: true });
+  if (values.help) {
+    process.stdout.write(INSPECT_HELP);
+    return 0;
   }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  const o = { config: (values.config as string | undefined) ?? DEFAULT_CONFIG, format: formatOption(values.format as string | undefined), which: positionals[0] };
   let found;
   try {
     found = await inspectNode(nodeContext(o.config), o.which);

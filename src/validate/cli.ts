@@ -2,12 +2,12 @@
 // code (0 clean, 1 findings that fail, 2 usage); everything below takes parameters.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execVersionProbe } from './binary-layer.js';
 import { codesHelp } from './codes.js';
 import { loadInputs } from './load-inputs.js';
 import { NEWEST_PLUGINS, normalizePluginsVersion, probePluginsVersion, type PluginsVersion } from './plugin-versions.js';
 import { FORMATS, formatReport, runFails, type Format } from './report.js';
+import { parseCommandLine, UsageError, type FlagSpecs } from '../cli/flags.js';
 import { findConfigFile, loadRuleConfig, RuleConfigError, ruleFlags } from './rule-config.js';
 import { validateFiles } from './validate.js';
 
@@ -82,8 +82,7 @@ Finding codes and default severities (E error, W warning, I info; the README has
 ${codesHelp()}
 `;
 
-const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
+const OPTIONS: FlagSpecs = {
   strict: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'no-color': { type: 'boolean' },
@@ -96,27 +95,38 @@ const OPTIONS = {
   config: { type: 'string' },
   rule: { type: 'string', multiple: true },
   disable: { type: 'string', multiple: true },
-} as const;
-
-class UsageError extends Error {}
+};
 
 // Where runtimes and Debian's containernetworking-plugins keep CNI binaries (--node without --cni-path).
 const DEFAULT_CNI_DIRS = ['/opt/cni/bin', '/usr/lib/cni'];
 
 function parseCli(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
-  }
-  const v = parsed.values;
+  const parsed = parseCommandLine(argv, OPTIONS, { positionals: true });
+  const values = parsed.values;
+  const str = (k: string) => values[k] as string | undefined;
+  const list = (k: string) => values[k] as string[] | undefined;
+  const bool = (k: string) => values[k] === true;
+  const v = {
+    help: bool('help'),
+    strict: bool('strict'),
+    quiet: bool('quiet'),
+    'no-color': bool('no-color'),
+    'no-binaries': bool('no-binaries'),
+    'no-config': bool('no-config'),
+    node: bool('node'),
+    format: str('format'),
+    'cni-path': list('cni-path'),
+    'plugins-version': str('plugins-version'),
+    config: str('config'),
+    rule: list('rule'),
+    disable: list('disable'),
+  };
   const format = (v.format ?? 'human') as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(v.format)}`);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format: ${JSON.stringify(v.format)}: not one of ${FORMATS.join(', ')}`);
   let pluginsVersion: string | undefined;
   if (v['plugins-version'] !== undefined) {
     pluginsVersion = normalizePluginsVersion(v['plugins-version']);
-    if (!pluginsVersion) throw new UsageError(`--plugins-version must be a release like 1.8.0, got ${JSON.stringify(v['plugins-version'])}`);
+    if (!pluginsVersion) throw new UsageError(`--plugins-version: ${JSON.stringify(v['plugins-version'])}: not a release like 1.8.0`);
   }
   return { v, paths: parsed.positionals, format, pluginsVersion };
 }
@@ -161,20 +171,17 @@ export async function validateMain(argv: string[]): Promise<number> {
     rules = new Map([...(fromFile?.rules ?? []), ...ruleFlags(cli.v.rule ?? [], cli.v.disable ?? [])]);
     if (fromFile?.pluginsVersion !== undefined) {
       configVersion = normalizePluginsVersion(fromFile.pluginsVersion);
-      if (!configVersion) throw new UsageError(`${file}: pluginsVersion must be a release like 1.8.0, got ${JSON.stringify(fromFile.pluginsVersion)}`);
+      if (!configVersion) throw new UsageError(`${file}: pluginsVersion: ${JSON.stringify(fromFile.pluginsVersion)}: not a release like 1.8.0`);
     }
   } catch (e) {
-    if (!(e instanceof UsageError) && !(e instanceof RuleConfigError)) throw e;
-    process.stderr.write(`braid validate: ${e.message}\nRun 'braid validate --help' for usage.\n`);
-    return 2;
+    // A broken rule config file is a usage problem too: reported like every other one.
+    if (e instanceof RuleConfigError) throw new UsageError(e.message);
+    throw e;
   }
   const { v } = cli;
 
   const loaded = loadInputs(cli.paths, () => readFileSync(0, 'utf8'));
-  if (loaded.missing.length > 0) {
-    process.stderr.write(`braid validate: no such file or directory: ${loaded.missing.join(', ')}\n`);
-    return 2;
-  }
+  if (loaded.missing.length > 0) throw new UsageError(`${loaded.missing.join(', ')}: no such file or directory`);
   const asked = (v['cni-path'] ?? [process.env.CNI_PATH ?? '']).flatMap((d) => d.split(':')).filter(Boolean).map((d) => resolve(d));
   // The machine's binaries and links only when asked: a CI runner's plugins say nothing about the cluster's.
   const cniPath = v['no-binaries'] ? [] : asked.length > 0 ? asked : v.node ? DEFAULT_CNI_DIRS : [];

@@ -20,13 +20,12 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
-function braid(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Run {
-  const t0 = Date.now();
+// A hung command is killed here (status null): the checks below fail then, not the suite.
+function braid(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Run {
   const r = spawnSync(BRAID, args, { env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8', timeout: timeoutMs });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A usage error: exit 2, one line naming what was wrong, a pointer to --help, nothing on stdout. */
@@ -41,7 +40,7 @@ function expectUsage(r: Run, command: string, line: string | RegExp): void {
 }
 
 describe('one flag parser, one error style', () => {
-  const commands = ['install', 'manifests', 'daemon', 'net', 'demo'];
+  const commands = ['install', 'manifests', 'daemon', 'net', 'demo', 'validate', 'gc', 'inspect'];
 
   it.each(commands)('braid %s: an unknown option, an undocumented short flag, a missing value', (cmd) => {
     expectUsage(braid([cmd, '--bogus']), cmd, 'unknown option --bogus');
@@ -93,8 +92,8 @@ describe('braid install checks its paths and kubeconfig before it copies or writ
 
   it('a misspelled --cni-conf-dir whose parent does not exist fails at once, not after --wait-timeout', () => {
     const r = install('--cni-conf-dir', join(tmp, 'etc/cni/net.dd'));
+    // With the default --wait-timeout of 600 s: it exits on its own, well before the kill above.
     expectUsage(r, 'install', `--cni-conf-dir: ${join(tmp, 'etc/cni/net.dd')}: no such directory, nor its parent ${join(tmp, 'etc/cni')}`);
-    expect(r.ms).toBeLessThan(10_000);
     nothingWritten();
   });
 
@@ -191,10 +190,10 @@ describe('braid daemon checks its config and socket up front', () => {
   };
 
   it('a socket path under /proc fails fast instead of spinning', () => {
-    const r = braid(['daemon', '--config', config(), '--socket', '/proc/nope/s.sock'], {}, 15_000);
+    const r = braid(['daemon', '--config', config(), '--socket', '/proc/nope/s.sock']);
+    // It exits by itself (a spinning daemon would be killed: status null).
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain('braid daemon: cannot create /proc/nope for the socket: ENOENT');
-    expect(r.ms).toBeLessThan(10_000);
   });
 
   it.each([

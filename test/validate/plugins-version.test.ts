@@ -59,6 +59,6 @@ describe('plugins version', () => {
   it('a malformed version is a usage error naming the flag', async () => {
     const r = await runCli(['--plugins-version', 'latest', trunk]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--plugins-version must be a release like 1\.8\.0, got "latest"/);
+    expect(r.stderr).toMatch(/--plugins-version: "latest": not a release like 1\.8\.0/);
   });
 });
