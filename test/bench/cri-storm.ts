@@ -5,6 +5,7 @@
 //   braid     braid in daemon mode (braid-shim entry from `braid install --daemon`) in front of
 //             the same cluster network, pods selecting no other network
 //   braid+2   the same, each pod also on two NADs (bridge, macvlan) from its annotations
+//   braid+2 wide  the same with a wider delegate limit (--max-delegates 16)
 // measured in the same run, modes alternating round by round. Reports wall time to all-ready,
 // RunPodSandbox latency p50/p99, failures, leaks after stop + remove, the daemon's peak RSS, and
 // how its delegate limit (--max-delegates) queued the storm. Prints ratios; asserts nothing.
@@ -17,16 +18,28 @@ import { CriClient } from '../../src/cri/cri-client.js';
 import { PrivateContainerd, containerdMissing, libcniCacheFiles } from '../../src/cri/private-containerd.js';
 
 const PODS = Number(process.env.BENCH_STORM_PODS ?? 50);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_STORM_ROUNDS ?? 2));
-const MAX_DELEGATES = process.env.BENCH_STORM_MAX_DELEGATES;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_STORM_ROUNDS ?? 3));
 const REPO = process.cwd();
 const BRAID = join(REPO, 'dist/braid');
 const CNI_BIN = '/usr/lib/cni';
 const TAG = `bs${process.pid.toString(36).slice(-4)}`;
 const SUBNET = (i: number) => `198.19.${240 + i}.0/24`;
 
-type ModeName = 'cluster' | 'braid' | 'braid+2';
-const MODES: ModeName[] = ['cluster', 'braid', 'braid+2'];
+interface Mode {
+  name: string;
+  braid: boolean;
+  /** NADs each pod selects (from local files, through the runtime's annotations). */
+  nads: 0 | 2;
+  /** --max-delegates; undefined: the daemon's default (2 per CPU, at least 4). */
+  maxDelegates?: number;
+}
+const MODES: Mode[] = [
+  { name: 'cluster', braid: false, nads: 0 },
+  { name: 'braid', braid: true, nads: 0 },
+  { name: 'braid+2', braid: true, nads: 2 },
+  { name: 'braid+2 wide', braid: true, nads: 2, maxDelegates: 16 },
+];
+const defaultLimit = Math.max(4, 2 * cpus().length);
 
 interface Storm {
   wall: number;
@@ -88,8 +101,8 @@ function hostState(dir: string): { links: string[]; reservations: string[] } {
 }
 
 /** One node per mode and round: its own containerd, CNI dirs, braid daemon when asked. */
-async function storm(mode: ModeName, round: number): Promise<Storm> {
-  const dir = join(tmp, `${mode.replace('+', 'p')}-${round}`);
+async function storm(mode: Mode, round: number): Promise<Storm> {
+  const dir = join(tmp, `${MODES.indexOf(mode)}-${round}`);
   const ctd = new PrivateContainerd({ dir: join(dir, 'ctd'), logLevel: 'warn' });
   const node: { ctd: PrivateContainerd; daemon?: ChildProcess } = { ctd };
   live.push(node);
@@ -110,18 +123,18 @@ async function storm(mode: ModeName, round: number): Promise<Storm> {
   const networksDir = join(dir, 'networks');
   mkdirSync(networksDir);
   const master = `${TAG}m`;
-  if (mode === 'braid+2') {
+  if (mode.nads) {
     writeFileSync(join(networksDir, 'side-a.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'side-a', plugins: [{ type: 'bridge', bridge: `${TAG}a0`, ipam: ipam(1) }] }));
     writeFileSync(join(networksDir, 'side-b.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'side-b', plugins: [{ type: 'macvlan', master, mode: 'bridge', ipam: ipam(2) }] }));
   }
   const socket = join(dir, 'braid.sock');
-  if (mode !== 'cluster') {
+  if (mode.braid) {
     const config = join(dir, 'braid.conf');
     writeFileSync(
       config,
       JSON.stringify({ cniVersion: '1.0.0', name: 'braid-cni-network', type: 'braid', clusterNetwork: clusterFile, confDir: networksDir, cniDir: join(dir, 'braid'), binDir: ctd.cniBinDir, logFile: join(dir, 'braid.log'), logLevel: 'warn' }),
     );
-    node.daemon = spawn(BRAID, ['daemon', '--config', config, '--socket', socket, '--node-name', 'node1', ...(MAX_DELEGATES ? ['--max-delegates', MAX_DELEGATES] : [])], {
+    node.daemon = spawn(BRAID, ['daemon', '--config', config, '--socket', socket, '--node-name', 'node1', ...(mode.maxDelegates ? ['--max-delegates', String(mode.maxDelegates)] : [])], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=4' }, // as the DaemonSet runs it
     });
@@ -135,7 +148,7 @@ async function storm(mode: ModeName, round: number): Promise<Storm> {
   await ctd.start();
   ctd.importPauseImage();
   const cri = new CriClient(ctd.socket, 300_000);
-  const annotations: Record<string, string> = mode === 'braid+2' ? { 'k8s.v1.cni.cncf.io/networks': 'side-a,side-b@mv0' } : {};
+  const annotations: Record<string, string> = mode.nads ? { 'k8s.v1.cni.cncf.io/networks': 'side-a,side-b@mv0' } : {};
 
   // Sample the daemon's limiter and memory while the storm runs.
   let sampling = !!node.daemon;
@@ -221,16 +234,16 @@ async function main(): Promise<void> {
   // The macvlan master for braid+2: one veth end (no dummy module on every machine).
   spawnSync('ip', ['link', 'add', `${TAG}m`, 'type', 'veth', 'peer', 'name', `${TAG}n`]);
   spawnSync('ip', ['link', 'set', `${TAG}m`, 'up']);
-  const results = new Map<ModeName, Storm[]>(MODES.map((m) => [m, []]));
+  const results = new Map<Mode, Storm[]>(MODES.map((m) => [m, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of round % 2 ? [...MODES].reverse() : MODES) {
-      process.stderr.write(`storm: ${mode}, round ${round + 1}/${ROUNDS}, ${PODS} sandboxes\n`);
+      process.stderr.write(`storm: ${mode.name}, round ${round + 1}/${ROUNDS}, ${PODS} sandboxes\n`);
       results.get(mode)!.push(await storm(mode, round));
     }
   }
   spawnSync('ip', ['link', 'del', `${TAG}m`]);
 
-  const agg = (mode: ModeName) => {
+  const agg = (mode: Mode) => {
     const rs = results.get(mode)!;
     const lat = rs.flatMap((r) => r.latencies);
     const median = (xs: number[]) => pct(xs, 50);
@@ -248,15 +261,14 @@ async function main(): Promise<void> {
       firstFailure: rs.flatMap((r) => r.failures)[0],
     };
   };
-  const base = agg('cluster');
-  const limit = MAX_DELEGATES ?? `${Math.max(4, 2 * cpus().length)} (default)`;
+  const base = agg(MODES[0]!);
   table(
-    `node-reboot storm: ${PODS} RunPodSandbox at once through containerd ${containerdVersion()}, median of ${ROUNDS} round(s) (ratio to the cluster network alone)`,
+    `node-reboot storm: ${PODS} RunPodSandbox at once through containerd ${containerdVersion()}, ${ROUNDS} rounds: times to all ready and to all removed are medians over rounds, latencies pooled over all sandboxes (ratio to the cluster network alone)`,
     ['mode', 'all ready ms', 'p50 ms', 'p99 ms', 'stop+remove all ms', 'failures', 'leaks', 'daemon peak RSS MiB'],
     MODES.map((m) => {
       const a = agg(m);
       return [
-        m,
+        m.name,
         `${ms(a.wall)} (${ratio(a.wall, base.wall)})`,
         `${ms(a.p50)} (${ratio(a.p50, base.p50)})`,
         `${ms(a.p99)} (${ratio(a.p99, base.p99)})`,
@@ -268,19 +280,20 @@ async function main(): Promise<void> {
     }),
   );
   table(
-    `the daemon's delegate limit during the storm (--max-delegates ${limit}; peaks sampled every 20 ms)`,
-    ['mode', 'ADDs in flight', 'delegates running', 'delegates queued'],
-    MODES.filter((m) => m !== 'cluster').map((m) => {
+    "the daemon's delegate limit during the storm (peaks sampled every 20 ms)",
+    ['mode', '--max-delegates', 'ADDs in flight', 'delegates running', 'delegates queued'],
+    MODES.filter((m) => m.braid).map((m) => {
       const a = agg(m);
-      return [m, String(a.inflight), String(a.running), String(a.waiting)];
+      return [m.name, m.maxDelegates ? String(m.maxDelegates) : `${defaultLimit} (default)`, String(a.inflight), String(a.running), String(a.waiting)];
     }),
   );
   for (const m of MODES) {
     const a = agg(m);
-    if (a.firstFailure) console.log(`${m}: first failure: ${a.firstFailure}`);
-    if (a.leaks.length) console.log(`${m}: LEAKS:\n  ${a.leaks.join('\n  ')}`);
+    if (a.firstFailure) console.log(`${m.name}: first failure: ${a.firstFailure}`);
+    if (a.leaks.length) console.log(`${m.name}: LEAKS:\n  ${a.leaks.join('\n  ')}`);
   }
   if (MODES.some((m) => agg(m).leaks.length)) process.exitCode = 1;
+  else console.log('\nleak check after every storm: nothing left behind');
 }
 
 /** containerd's version string, for the table's title. */
