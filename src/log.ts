@@ -1,4 +1,4 @@
-// pino to a file or stderr, never stdout: stdout is the CNI protocol (STYLE 7).
+// pino to a file or stderr, never stdout: stdout is the CNI protocol.
 // pino itself is loaded and built only when a line is actually written at an enabled level: a
 // CNI call at the default `warn` level usually logs nothing and should not pay for it (~2.5 ms).
 import { createRequire } from 'node:module';

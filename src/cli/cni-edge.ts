@@ -1,4 +1,4 @@
-// The thin edge (STYLE 1): owns env, stdin, stdout and the exit code for CNI mode. The daemon
+// The thin edge: owns env, stdin, stdout and the exit code for CNI mode. The daemon
 // reuses cniResponse so both modes answer byte for byte alike.
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { CniError, Code, toCniError } from '../cni/errors.js';

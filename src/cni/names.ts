@@ -35,7 +35,7 @@ export function validateInterfaceName(name: unknown, field = 'CNI_IFNAME', code:
   return name;
 }
 
-/** A plugin type is a bare file name: no separators, no traversal (SPEC-CHECKLIST 1). */
+/** A plugin type is a bare file name: no separators, no traversal (the CNI spec). */
 export function validatePluginType(type: unknown, field = 'type'): string {
   if (typeof type !== 'string' || type === '') throw new CniError(Code.InvalidConfig, `${field} is required`);
   if (type.includes('/') || type.includes('\\') || type === '.' || type === '..' || type.includes('\0')) {

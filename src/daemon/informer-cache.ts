@@ -1,4 +1,4 @@
-// A KubeApi backed by informers (issue 6): list+watch of the pods on this node and of every
+// A KubeApi backed by informers: list+watch of the pods on this node and of every
 // NetworkAttachmentDefinition, so an ADD reads both from memory. A miss falls back to one GET
 // (a pod created a moment ago, a NAD the watch has not delivered yet); the status PATCH is the
 // only write.

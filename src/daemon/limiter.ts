@@ -1,6 +1,6 @@
 // Concurrency control for the daemon: a semaphore around delegate execs (a node reboot with
 // 100 pods must not start 400 plugin processes at once), and the operation locks libcni's
-// contract asks for (SPEC-CHECKLIST 3): one operation at a time per container, different
+// contract asks for (as libcni runs lists): one operation at a time per container, different
 // containers concurrently, GC never concurrent with ADD/DEL/CHECK.
 import type { PluginExec } from '../engine/exec-plugin.js';
 

@@ -1,4 +1,4 @@
-// Prometheus metrics for the daemon (issue 6): CNI requests by verb and result, request and
+// Prometheus metrics for the daemon: CNI requests by verb and result, request and
 // delegate latency, Kubernetes API requests, in-flight work, informer state, config reloads.
 import { basename } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

@@ -270,7 +270,7 @@ export class Demo {
     r.note('braid reads each pod, resolves its NADs, runs every network’s plugins and merges the results;');
     r.note(`for ${n.pods[0]!.sandbox.name} the runtime also passes portMappings (host port ${HOST_PORT} → 80), which braid gives the cluster network`);
     for (const p of n.pods) {
-      // Every ADD is followed by a DEL, even a failed or interrupted one (SPEC-CHECKLIST 3).
+      // Every ADD is followed by a DEL, even a failed or interrupted one (as libcni does).
       p.delUndo = this.onUndo(`DEL ${p.sandbox.name}`, async () => {
         await runtime.del(p);
         r.ok(`${p.sandbox.namespace}/${p.sandbox.name}: DEL ok`);

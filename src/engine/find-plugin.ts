@@ -1,5 +1,5 @@
 // Plugin lookup (pkg/invoke/find.go): only in configured directories, never PATH or a
-// relative path, so a config can't name a binary outside them (SPEC-CHECKLIST 1).
+// relative path, so a config can't name a binary outside them (the CNI spec: configuration lists).
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CniError, Code } from '../cni/errors.js';

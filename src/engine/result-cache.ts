@@ -61,7 +61,7 @@ export function readRecord(cacheDir: string, key: AttachmentKey): ReadOutcome {
 }
 
 // DEL and GC use a record's fields as they are: a record whose fields have the wrong type, or that
-// nests deeper than JSON.stringify can print, is corrupt rather than a crash later (issue 7 fuzzing).
+// nests deeper than JSON.stringify can print, is corrupt rather than a crash later.
 export const isCniArgsValue = (v: unknown): v is CniArgs =>
   Array.isArray(v) && v.every((kv) => Array.isArray(kv) && kv.length === 2 && typeof kv[0] === 'string' && typeof kv[1] === 'string');
 export const isObjectValue = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

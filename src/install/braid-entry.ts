@@ -1,4 +1,4 @@
-// The 00-braid.conflist a runtime loads first (issue 5): braid in front of the node's default
+// The 00-braid.conflist a runtime loads first: braid in front of the node's default
 // network, speaking that network's cniVersion and declaring its capabilities so the runtime keeps
 // passing portMappings, bandwidth and the rest (braid forwards them to the cluster network).
 import { POD_ANNOTATIONS_CAPABILITY } from '../meta/pod-networks.js';

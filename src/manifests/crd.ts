@@ -1,4 +1,4 @@
-// The NetworkAttachmentDefinition CRD (NPWG v1.3 §2; SPEC-CHECKLIST 6) as the ecosystem has it:
+// The NetworkAttachmentDefinition CRD (NPWG v1.3 §2) as the ecosystem has it:
 // field for field Multus's (deployments/multus-daemonset.yml), short names `nad` and
 // `net-attach-def` and its descriptions included, so applying braid's over Multus's changes
 // nothing and `kubectl get nad` keeps working. test/manifests compares the two.

@@ -1,5 +1,5 @@
 // The published JSON Schema for braid's config, generated from the zod source so the two cannot
-// drift (STYLE 5). conflist-schemas/braid.schema.json is this function's output; the unit test
+// drift. conflist-schemas/braid.schema.json is this function's output; the unit test
 // test/unit/braid-config.test.ts compares them and rewrites the file when UPDATE_SCHEMAS=1.
 import * as z from '../cni/zod.js';
 import { BraidConfigSchema } from './braid-config.js';

@@ -1,4 +1,4 @@
-// Serialising operations (SPEC-CHECKLIST 3; issue 7 §2): one operation per container at a time,
+// Serialising operations (as libcni runs lists): one operation per container at a time,
 // different containers concurrently, GC never alongside ADD/DEL. One-shot calls are separate
 // processes, so the locks are files holding "pid starttime"; a lock whose owner is dead (a
 // killed braid, a crashed daemon) is stale and reclaimed, so nothing can wedge a pod.

@@ -1,4 +1,4 @@
-// braid's own record of a pod's plan (issue 3 §8), written before anything runs, so DEL can
+// braid's own record of a pod's plan, written before anything runs, so DEL can
 // replay it in reverse with no API call even when the pod, a NAD or the API server is gone.
 import { join } from 'node:path';
 import { readFileSync, unlinkSync, readdirSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Planning (issue 3 §4), pure: the ordered attachments of a pod. Cluster network first on
+// Planning, pure: the ordered attachments of a pod. Cluster network first on
 // CNI_IFNAME, then default networks, then selections; position N gets net<N> unless it names
 // an interface (Multus's numbering, so names don't change when switching).
 import { CniError, Code } from '../cni/errors.js';

@@ -1,4 +1,4 @@
-// Which networks a pod wants (issue 3 §2): its annotations from the runtime (CRI-O's
+// Which networks a pod wants: its annotations from the runtime (CRI-O's
 // io.kubernetes.cri.pod-annotations capability, no API call) or from one pod GET.
 import { CniError, Code } from '../cni/errors.js';
 import type { KubeObject } from '../k8s/kube-api.js';

@@ -1,4 +1,4 @@
-// Resolving network references (issue 3 §3; NPWG §4.2): a NAD's spec.config, else a file in
+// Resolving network references (NPWG v1.3 §4.2): a NAD's spec.config, else a file in
 // confDir whose network name matches (conflist first); with no API, confDir is the catalogue.
 import { isAbsolute } from 'node:path';
 import { statSync } from 'node:fs';
@@ -16,7 +16,7 @@ export interface ResolveContext {
   api: KubeApi | undefined;
   config: BraidConfig;
   podNamespace: string | undefined;
-  /** Per-call memo: each distinct NAD is fetched once (issue 3: one GET per distinct NAD). */
+  /** Per-call memo: each distinct NAD is fetched once. */
   nadMemo: Map<string, Promise<ResolvedNetwork>>;
 }
 

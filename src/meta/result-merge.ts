@@ -1,5 +1,5 @@
 // One result for the runtime out of several attachments' results (braid returns them all, not
-// only the cluster network's: SPEC-CHECKLIST 7). Pure; inputs are never mutated.
+// only the cluster network's, as runtimes expect). Pure; inputs are never mutated.
 import ipaddr from 'ipaddr.js';
 import type { Result, Route } from '../cni/result.js';
 

@@ -1,4 +1,4 @@
-// braid's parallel schedule (issue 6 §3), in one place for ADD, DEL (and rollback, GC) and the
+// braid's parallel schedule, in one place for ADD, DEL (and rollback, GC) and the
 // benchmark's direct run of the same schedule with no meta-plugin.
 import type { NetConfList } from '../cni/config.js';
 

@@ -1,4 +1,4 @@
-// The pod benchmark (issue 6): what braid adds on top of the delegates it runs.
+// The pod benchmark: what braid adds on top of the delegates it runs.
 // Run with `npm run bench` (as root). Prints tables; asserts nothing; checks for leaks.
 //
 // Standard scenario: cluster network bridge+host-local+portmap, and three NADs:

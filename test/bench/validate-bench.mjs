@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark for `braid validate` (issue 4: 1,000 conflists in a couple of seconds, process start
+// Benchmark for `braid validate` (1,000 conflists in a couple of seconds, process start
 // included). Generates N conflists from the delegates/ catalogue (unique names and subnets), then
 // times, in this run: a baseline that only reads and JSON.parses the same files in a fresh node
 // process, and `node dist/braid validate DIR` (also with --cni-path when reference plugins exist).

@@ -1,4 +1,4 @@
-// The daemon's concurrency rules (issues 6 and 7): at most --max-delegates plugins at once;
+// The daemon's concurrency rules: at most --max-delegates plugins at once;
 // operations on one container one after another; different containers at the same time;
 // GC alone. Observed through a slow fake plugin that logs "begin"/"end" around its sleep.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

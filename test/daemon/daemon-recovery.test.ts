@@ -1,4 +1,4 @@
-// The daemon killed mid-ADD (issue 7's requirement on issue 6): the shim tells the runtime to
+// The daemon killed mid-ADD: the shim tells the runtime to
 // try again (11); after a restart, the runtime's DEL through the shim replays the recorded
 // plan and leaves no link, no IP reservation, no cache record.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

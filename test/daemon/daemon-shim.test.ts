@@ -1,4 +1,4 @@
-// Daemon mode end to end (issue 6): a pod selecting two NADs, ADD/CHECK/DEL through each shim
+// Daemon mode end to end: a pod selecting two NADs, ADD/CHECK/DEL through each shim
 // (native and Node.js) into `braid daemon`, real plugins in a real namespace, a loopback API
 // server. Once the informers have synced an ADD costs one PATCH and nothing else; DEL costs
 // nothing; the answer has the same shape as one-shot mode's.

@@ -1,4 +1,4 @@
-// `braid demo` (issue 5 §3) end to end, as `npm run demo` runs it, and interrupted half-way:
+// `braid demo` end to end, as `npm run demo` runs it, and interrupted half-way:
 // either way it must finish its story and leave nothing on the machine.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

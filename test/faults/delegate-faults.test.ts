@@ -1,4 +1,4 @@
-// Issue 7 §1: for a pod with four networks, a delegate fault at every position and every verb.
+// For a pod with four networks, a delegate fault at every position and every verb.
 // After each: the right code, one JSON document on stdout (callBraid checks), and nothing left
 // on the host once the runtime's DEL has gone through.
 import { describe, expect, it } from 'vitest';

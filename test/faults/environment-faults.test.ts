@@ -1,4 +1,4 @@
-// Issue 7 §1, the faults around the delegates: the API server, braid's cache directory, and
+// The faults around the delegates: the API server, braid's cache directory, and
 // the runtime's own mistakes. After each, the runtime's DEL leaves nothing behind.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';

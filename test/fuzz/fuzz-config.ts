@@ -1,4 +1,4 @@
-// Fuzzing knobs (issue 7 deliverable 3): seeded and reproducible. A failure prints its seed and
+// Fuzzing knobs: seeded and reproducible. A failure prints its seed and
 // shrink path; replay it with FUZZ_SEED=<seed> (and fast-check's `path`), or dig deeper with a
 // larger FUZZ_RUNS.
 import { CniError } from '../../src/cni/errors.js';

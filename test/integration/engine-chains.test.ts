@@ -1,4 +1,4 @@
-// The engine against the Debian reference plugins in real namespaces (issue 2, deliverable 5).
+// The engine against the Debian reference plugins in real namespaces.
 import { existsSync, readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toVersion } from '../../src/cni/result.js';

@@ -1,4 +1,4 @@
-// A failing delegate in the middle of a chain (issue 2): ADD returns its code, the runtime's
+// A failing delegate in the middle of a chain: ADD returns its code, the runtime's
 // follow-up DEL cleans what the earlier plugins did; crash/hang/garbage map to clear errors.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

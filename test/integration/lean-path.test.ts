@@ -1,4 +1,4 @@
-// Issue 6 §2: a CNI call loads only what it needs. The loader compiles the heavy chunk
+// A CNI call loads only what it needs. The loader compiles the heavy chunk
 // (Kubernetes client, ajv, prom-client) only on first use, and writes a code-cache file per
 // chunk it compiled; with a private cache dir, no heavy-* file means it was never loaded.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

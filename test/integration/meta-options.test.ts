@@ -1,4 +1,4 @@
-// braid's options and annotation sources (issue 3 §1-§8), each through dist/braid in a real
+// braid's options and annotation sources, each through dist/braid in a real
 // namespace, with API requests counted.
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// braid as the meta-plugin (issue 3): a pod selecting three NADs through the real binary,
+// braid as the meta-plugin: a pod selecting three NADs through the real binary,
 // the real reference plugins and a loopback API server.
 import { describe, expect, it } from 'vitest';
 import { useApiWorld } from '../helpers/api-world.js';

@@ -1,4 +1,5 @@
-// `braid net` (cnitool-compatible) through the built binary: the issue 2 acceptance checks.
+// `braid net` (cnitool-compatible) through the built binary: add,
+// check and del of real conflists, leaving no trace.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 6 §3: `parallel: true` starts the secondary networks once the cluster interface is up in
+// `parallel: true` starts the secondary networks once the cluster interface is up in
 // the pod: after the cluster chain's last plugin that may change the pod, while its trailing
 // host-side plugins (portmap, bandwidth, firewall) still run. The order is read off the fake
 // plugin's begin/end log; the cluster's host-side plugin is the fake installed as `firewall`.

@@ -1,4 +1,4 @@
-// Hostile input against dist/braid (issue 7 §4): names can't reach outside braid's directories,
+// Hostile input against dist/braid: names can't reach outside braid's directories,
 // secrets never reach logs or errors, sizes are capped, files are private.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

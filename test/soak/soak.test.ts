@@ -1,4 +1,4 @@
-// Issue 7 §2: 200 pod lifecycles, 8 at a time, through the daemon and the native shim, with a
+// 200 pod lifecycles, 8 at a time, through the daemon and the native shim, with a
 // delegate fault in one pod in ten (seeded, reproducible: BRAID_SOAK_SEED). Afterwards: no
 // leaked reservation, link, rule or record, no wedged pod, and daemon memory flat.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,4 @@
-// CNI_ARGS "K=V;K2=V2" (SPEC-CHECKLIST 2, 5; pkg/types/args.go).
+// CNI_ARGS "K=V;K2=V2" (the CNI spec; pkg/types/args.go).
 import { describe, expect, it } from 'vitest';
 import { Code, CniError } from '../../src/cni/errors.js';
 import { cniArg, formatCniArgs, parseCniArgs, podIdentity } from '../../src/cni/cni-args.js';

@@ -1,4 +1,4 @@
-// Conflist / conf parsing (SPEC-CHECKLIST 1; libcni/conf.go NetworkConfFromBytes, ConfListFromConf).
+// Conflist / conf parsing (the CNI spec; libcni/conf.go NetworkConfFromBytes, ConfListFromConf).
 import { describe, expect, it } from 'vitest';
 import { Code } from '../../src/cni/errors.js';
 import { confToConfList, parseAnyConfig, parseConfList, parseConfigBytes, parseJsonObject } from '../../src/cni/config.js';

@@ -1,4 +1,4 @@
-// The CNI_* environment (SPEC-CHECKLIST 2; pkg/skel's per-verb requirement table).
+// The CNI_* environment (the CNI spec; pkg/skel's per-verb requirement table).
 import { describe, expect, it } from 'vitest';
 import { Code } from '../../src/cni/errors.js';
 import { REQUIRED_VARS, VERBS, parseCniEnv, type Verb } from '../../src/cni/env.js';

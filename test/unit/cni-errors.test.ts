@@ -1,4 +1,4 @@
-// The one wire error type (SPEC-CHECKLIST 2): codes, JSON shape, conversion at the edge.
+// The one wire error type (the CNI spec): codes, JSON shape, conversion at the edge.
 import { describe, expect, it } from 'vitest';
 import {
   Code,

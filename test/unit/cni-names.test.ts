@@ -1,4 +1,4 @@
-// Identifier rules (SPEC-CHECKLIST 1): network names, container IDs, interface names, plugin types.
+// Identifier rules (the CNI spec): network names, container IDs, interface names, plugin types.
 import { describe, expect, it } from 'vitest';
 import { Code } from '../../src/cni/errors.js';
 import {

@@ -1,4 +1,4 @@
-// Result parsing and conversion between every pair of supported versions (SPEC-CHECKLIST 4;
+// Result parsing and conversion between every pair of supported versions (the CNI spec;
 // libcni pkg/types/040, pkg/types/100, pkg/types/internal/convert.go).
 import { describe, expect, it } from 'vitest';
 import { Code, CniError } from '../../src/cni/errors.js';

@@ -1,4 +1,4 @@
-// Spec versions and libcni's choice among cniVersion / cniVersions (SPEC-CHECKLIST 1).
+// Spec versions and libcni's choice among cniVersion / cniVersions (the CNI spec).
 import { describe, expect, it } from 'vitest';
 import { Code, CniError } from '../../src/cni/errors.js';
 import {

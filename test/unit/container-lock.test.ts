@@ -1,4 +1,4 @@
-// Per-container serialisation, GC exclusivity and stale-lock recovery (issue 7 §2).
+// Per-container serialisation, GC exclusivity and stale-lock recovery.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Configs on disk the way libcni finds them (SPEC-CHECKLIST 1; libcni/conf.go LoadConfList).
+// Configs on disk the way libcni finds them (the CNI spec; libcni/conf.go LoadConfList).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, join } from 'node:path';

@@ -1,4 +1,4 @@
-// libcni buildOneConfig + injectRuntimeConfig (SPEC-CHECKLIST 3).
+// libcni buildOneConfig + injectRuntimeConfig (libcni/api.go).
 import { describe, expect, it } from 'vitest';
 import { buildPluginConfig, describePlugin } from '../../src/engine/plugin-config.js';
 

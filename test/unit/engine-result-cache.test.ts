@@ -1,4 +1,4 @@
-// libcni's result cache (SPEC-CHECKLIST 3; libcni/api.go cacheAdd/getCachedResult).
+// libcni's result cache (libcni/api.go cacheAdd/getCachedResult).
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';

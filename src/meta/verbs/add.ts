@@ -1,4 +1,4 @@
-// ADD (issue 3 §5-7): plan, record the plan, run every attachment, merge, write network-status.
+// ADD: plan, record the plan, run every attachment, merge, write network-status.
 // Any failure rolls back every attempted attachment in reverse before the error is returned.
 import { CniError, Code, toCniError } from '../../cni/errors.js';
 import { toVersion, type Result } from '../../cni/result.js';

@@ -1,5 +1,5 @@
 // CHECK: each attachment against its cached result. Delegate lists below 0.4.0 have no CHECK;
-// they are skipped rather than failing the pod (a Multus complaint, SPEC-CHECKLIST 7).
+// they are skipped rather than failing the pod (a common complaint about Multus).
 import { CniError, Code, toCniError } from '../../cni/errors.js';
 import { compareVersions } from '../../cni/version.js';
 import { runtimeFor, type MetaContext } from '../context.js';
