@@ -152,3 +152,11 @@ export function socketPath(flag: string, path: string): string {
   }
 }
 
+
+/** A duration in seconds, >= 0 (fractions allowed); `dflt` when the flag is absent. */
+export function seconds(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: ${JSON.stringify(v)}: not a number of seconds >= 0`);
+  return n;
+}

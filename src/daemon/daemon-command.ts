@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { existingFile, parseFlags, socketPath, UsageError } from '../cli/flags.js';
+import { existingFile, parseFlags, seconds, socketPath, UsageError } from '../cli/flags.js';
 import { execaExec, freezePluginEnv, makePluginExec, type PluginExec } from '../engine/exec-plugin.js';
 import { buildContext } from '../meta/context.js';
 import { sweepLocked } from '../meta/sweep.js';
@@ -66,13 +66,6 @@ function positiveInt(v: string | undefined, flag: string, dflt: number): number 
   return n;
 }
 
-function seconds(v: string | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds >= 0, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 /** "250ms", "2s", "1.5m" (a bare number is seconds) to milliseconds. */
 function duration(v: string | undefined, flag: string, dfltMs: number): number {
   if (v === undefined) return dfltMs;
@@ -121,8 +114,8 @@ function parseOptions(argv: string[]): DaemonOptions | 'help' {
     maxDelegates: positiveInt(str('max-delegates'), '--max-delegates', Math.max(4, 2 * availableParallelism())),
     shutdownTimeoutMs: positiveInt(str('shutdown-timeout'), '--shutdown-timeout', 60) * 1000,
     spawner: !values['no-spawner'],
-    sweepIntervalMs: seconds(str('sweep-interval'), '--sweep-interval', 300) * 1000,
-    sweepGraceMs: seconds(str('sweep-grace'), '--sweep-grace', 300) * 1000,
+    sweepIntervalMs: seconds('--sweep-interval', str('sweep-interval'), 300) * 1000,
+    sweepGraceMs: seconds('--sweep-grace', str('sweep-grace'), 300) * 1000,
   };
   return {
     ...o,

@@ -47,6 +47,21 @@ export interface PlanRecord {
   unfinished?: { reason: string; since: number };
 }
 
+/** The fields of a record that name the container, its netns and its pod. */
+export function recordHead(
+  env: { containerId: string; ifname: string; netns: string; args: CniArgs },
+  pod: { namespace: string; name: string; uid?: string | undefined } | undefined,
+): Pick<PlanRecord, 'kind' | 'containerId' | 'ifname' | 'netns' | 'cniArgs' | 'pod'> {
+  return {
+    kind: 'braidPlanV1',
+    containerId: env.containerId,
+    ifname: env.ifname,
+    netns: env.netns,
+    cniArgs: env.args,
+    ...(pod ? { pod: { namespace: pod.namespace, name: pod.name, ...(pod.uid ? { uid: pod.uid } : {}) } } : {}),
+  };
+}
+
 /** A recorded attachment's list, from the exact bytes ADD sent its delegates. */
 export const plannedList = (a: PlannedAttachment): NetConfList => parseConfigBytes(a.config, `recorded config of ${a.network}`);
 

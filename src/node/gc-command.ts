@@ -1,6 +1,6 @@
 // `braid gc`: removes the records of containers that no longer exist, tearing down what they
 // still hold; with --dry-run it lists what it would remove and why.
-import { parseFlags, UsageError } from '../cli/flags.js';
+import { parseFlags, seconds, UsageError } from '../cli/flags.js';
 import { sweepLocked, type SweepEntry } from '../meta/sweep.js';
 import { DEFAULT_CONFIG, nodeContext } from './node-context.js';
 
@@ -23,13 +23,6 @@ Options:
   --format FMT       text (default) or json
   -h, --help         this help
 `;
-
-export function nonNegative(v: string | undefined, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: ${JSON.stringify(v)}: not a number of seconds >= 0`);
-  return n;
-}
 
 export function formatOption(v: string | undefined): 'text' | 'json' {
   if (v === undefined || v === 'text' || v === 'json') return v ?? 'text';
@@ -54,7 +47,7 @@ export async function gcMain(argv: string[]): Promise<number> {
     process.stdout.write(GC_HELP);
     return 0;
   }
-  const o = { config: (v.config as string | undefined) ?? DEFAULT_CONFIG, dryRun: v['dry-run'] === true, graceMs: nonNegative(v.grace as string | undefined, '--grace', DEFAULT_GRACE_SECONDS) * 1000, format: formatOption(v.format as string | undefined) };
+  const o = { config: (v.config as string | undefined) ?? DEFAULT_CONFIG, dryRun: v['dry-run'] === true, graceMs: seconds('--grace', v.grace as string | undefined, DEFAULT_GRACE_SECONDS) * 1000, format: formatOption(v.format as string | undefined) };
   let entries: SweepEntry[];
   try {
     entries = await sweepLocked(nodeContext(o.config), { graceMs: o.graceMs, dryRun: o.dryRun });

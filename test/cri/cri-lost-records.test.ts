@@ -40,6 +40,20 @@ function loseRecords(node: CriNode): void {
 /** The bandwidth plugin's ifb of the pod's second NAD, if it is still on the host. */
 const ifbLeft = (node: CriNode, pod: Pod) => hostLinks().filter((l) => l === bandwidthIfbName(`${node.world.tag}-b`, pod.id));
 
+/** kubelet's stop + remove of a pod whose records were lost, while the API server is down. */
+async function removeWithApiDown(node: CriNode, name: string): Promise<Pod> {
+  const pod = await podWithTwoNads(node, name);
+  loseRecords(node);
+  await api.stop();
+  try {
+    await node.removePod(pod.id);
+  } finally {
+    await api.start();
+  }
+  expect(await node.listPods()).toEqual([]);
+  return pod;
+}
+
 const subnetIps = (node: CriNode) => [0, 1, 2].flatMap((n) => Array.from({ length: 6 }, (_, h) => `198.19.${node.opts.subnetBase + n}.${h + 2}`));
 
 describe.skipIf(!!CONTAINERD_SKIP).each([
@@ -62,29 +76,14 @@ describe.skipIf(!!CONTAINERD_SKIP).each([
 
   it.runIf(mode === 'daemon')("API down: the daemon's informers still know the pod and its NADs; nothing is left", async () => {
     const { node } = t;
-    const pod = await podWithTwoNads(node, 'lost-cached');
-    loseRecords(node);
-    await api.stop();
-    try {
-      await node.removePod(pod.id);
-    } finally {
-      await api.start();
-    }
+    const pod = await removeWithApiDown(node, 'lost-cached');
     expect(node.leftovers([pod.id], subnetIps(node))).toEqual(NOTHING_LEFT);
     expect(ifbLeft(node, pod)).toEqual([]);
   });
 
   it.skipIf(mode === 'daemon')('API down: the pod is still removed, a record is kept, and braid gc finishes the job once the API is back', async () => {
     const { node } = t;
-    const pod = await podWithTwoNads(node, 'lost-down');
-    loseRecords(node);
-    await api.stop();
-    try {
-      await node.removePod(pod.id);
-    } finally {
-      await api.start();
-    }
-    expect(await node.listPods()).toEqual([]);
+    const pod = await removeWithApiDown(node, 'lost-down');
     expect(node.records()).toEqual([`plans/${pod.id}-eth0`]);
     expect(node.leftovers([pod.id], subnetIps(node)).reservations.length).toBeGreaterThan(0);
     const gc = await braidCli(['gc', '--config', join(node.ctd.cniConfDir, '00-braid.conflist')], { CNI_PATH: node.ctd.cniBinDir });

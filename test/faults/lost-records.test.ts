@@ -26,6 +26,18 @@ function lose(s: PodScenario, how: Loss): void {
   if (how.includes('results deleted')) for (const f of dirFiles(s, 'results')) rmSync(join(s.cniDir, 'results', f));
 }
 
+/** ADD, lose the records, and DEL while the API server is down. */
+async function delWithApiDown(s: PodScenario, how: Loss): Promise<void> {
+  expect((await s.call('ADD')).status).toBe(0);
+  lose(s, how);
+  await t.api.stop();
+  try {
+    expect((await s.call('DEL')).status).toBe(0);
+  } finally {
+    await t.api.start();
+  }
+}
+
 const apiCalls = () => t.api.requests.filter((r) => r.method === 'GET').length;
 
 describe('records lost, API up', () => {
@@ -80,14 +92,7 @@ describe('records lost, API up', () => {
 describe('records lost, API down', () => {
   it('DEL keeps a record and says so; a later DEL finishes the job once the API is back', async () => {
     const s = scenario();
-    expect((await s.call('ADD')).status).toBe(0);
-    lose(s, 'plan and results deleted');
-    await t.api.stop();
-    try {
-      expect((await s.call('DEL')).status).toBe(0);
-    } finally {
-      await t.api.start();
-    }
+    await delWithApiDown(s, 'plan and results deleted');
     const kept = JSON.parse(readFileSync(join(s.cniDir, 'plans', `${s.containerId}-eth0`), 'utf8')) as { unfinished?: { reason: string } };
     expect(kept.unfinished?.reason).toMatch(/API unreachable/);
     expect(readFileSync(String(s.config.logFile), 'utf8')).toMatch(/"level":50.*Kept a record/);
@@ -98,14 +103,7 @@ describe('records lost, API down', () => {
 
   it('...or braid gc finishes it after the runtime removed the sandbox', async () => {
     const s = scenario();
-    expect((await s.call('ADD')).status).toBe(0);
-    lose(s, 'plan truncated, results deleted');
-    await t.api.stop();
-    try {
-      expect((await s.call('DEL')).status).toBe(0);
-    } finally {
-      await t.api.start();
-    }
+    await delWithApiDown(s, 'plan truncated, results deleted');
     sh('ip', ['netns', 'del', s.ns.name]);
     const conf = t.world.dir('braid.conf');
     writeFileSync(conf, JSON.stringify(s.config));

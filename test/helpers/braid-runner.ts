@@ -50,9 +50,9 @@ export async function callBraid(call: CniCall, binary = BRAID): Promise<CniOutco
   return { status: r.status, json, stdout, stderr: r.stderr };
 }
 
-function run(binary: string, env: Record<string, string>, input: string): Promise<{ status: number; stdout: string; stderr: string }> {
+function run(binary: string, env: Record<string, string>, input: string, args: string[] = []): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -73,18 +73,5 @@ export const k8sArgs = (ns: string, name: string, uid?: string) =>
   `IgnoreUnknown=1;K8S_POD_NAMESPACE=${ns};K8S_POD_NAME=${name};K8S_POD_INFRA_CONTAINER_ID=x${uid ? `;K8S_POD_UID=${uid}` : ''}`;
 
 /** An operator command of dist/braid (`braid gc ...`), async so an in-process API server keeps answering. */
-export function braidCli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BRAID, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? (signal ? 128 : -1), stdout, stderr });
-    });
-  });
-}
+export const braidCli = (args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> =>
+  run(BRAID, { ...(process.env as Record<string, string>), ...env }, '', args);

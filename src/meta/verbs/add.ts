@@ -13,7 +13,7 @@ import { missingRequests, requestCniArgs } from '../requested-addresses.js';
 import { planAttachments, type Attachment, type ResolvedNetwork } from '../plan.js';
 import { DeviceAllocator, deviceInfoFor } from '../device-info.js';
 import { parallelAdd, settledValues } from '../schedule.js';
-import { readPlan, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
+import { readPlan, recordHead, removePlan, writePlan, type PlanRecord } from '../plan-record.js';
 import { waitForReadiness } from '../readiness.js';
 import { resolveClusterNetwork, resolveDefaultNetworks, resolveInMultusNamespace, resolveSelection, type ResolveContext } from '../resolve-networks.js';
 import { clusterOnly, mergeResults, type AttachmentResult } from '../result-merge.js';
@@ -68,13 +68,8 @@ async function podDeviceAllocator(ctx: MetaContext, networks: ResolvedNetwork[])
 
 function record(ctx: MetaContext, plan: Attachment[]): PlanRecord {
   return {
+    ...recordHead(ctx.env, ctx.pod),
     createdAt: Date.now(),
-    kind: 'braidPlanV1',
-    containerId: ctx.env.containerId,
-    ifname: ctx.env.ifname,
-    netns: ctx.env.netns,
-    cniArgs: ctx.env.args,
-    ...(ctx.pod ? { pod: { namespace: ctx.pod.namespace, name: ctx.pod.name, ...(ctx.pod.uid ? { uid: ctx.pod.uid } : {}) } } : {}),
     attachments: plan.map((a) => ({
       network: a.network,
       ifname: a.ifname,

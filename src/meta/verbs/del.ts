@@ -10,7 +10,7 @@ import { configBytes, listRecords } from '../../engine/result-cache.js';
 import { log } from '../../log.js';
 import { runtimeFor, type MetaContext } from '../context.js';
 import { parallelDel } from '../schedule.js';
-import { neverAdded, plannedList, planPath, readPlan, removePlan, writePlan, type PlanRead, type PlanRecord } from '../plan-record.js';
+import { neverAdded, plannedList, planPath, readPlan, recordHead, removePlan, writePlan, type PlanRead, type PlanRecord } from '../plan-record.js';
 import { rebuildFromApi } from '../lost-records.js';
 import { isBaseInterface, netnsLinks } from '../netns-view.js';
 import { reservations } from '../host-local.js';
@@ -205,12 +205,7 @@ function keepUnfinished(ctx: MetaContext, read: PlanRead, detail: string): void 
   const path = planPath(ctx.config.cniDir, ctx.env.containerId, ctx.env.ifname);
   const since = read.state === 'ok' ? (read.plan.unfinished?.since ?? Date.now()) : Date.now();
   writePlan(ctx.config.cniDir, {
-    kind: 'braidPlanV1',
-    containerId: ctx.env.containerId,
-    ifname: ctx.env.ifname,
-    netns: ctx.env.netns,
-    cniArgs: ctx.env.args,
-    ...(ctx.pod ? { pod: { namespace: ctx.pod.namespace, name: ctx.pod.name, ...(ctx.pod.uid ? { uid: ctx.pod.uid } : {}) } } : {}),
+    ...recordHead(ctx.env, ctx.pod),
     attachments: [],
     createdAt: read.state === 'ok' ? (read.plan.createdAt ?? since) : since,
     unfinished: { reason: `records lost and the Kubernetes API unreachable: ${detail}`, since },
