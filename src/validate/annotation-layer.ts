@@ -214,7 +214,9 @@ function invalidElementsNamed(value: string, valid: readonly NetworkSelection[],
   return list.flatMap((el, i): NetworkSelection[] => {
     const source = `networks[${i}]`;
     if (ok.has(source) || !isObject(el) || typeof el.name !== 'string' || el.name === '') return [];
-    return [{ name: el.name, namespace: typeof el.namespace === 'string' && el.namespace ? el.namespace : podNs, source }];
+    const sel: NetworkSelection = { name: el.name, namespace: typeof el.namespace === 'string' && el.namespace ? el.namespace : podNs, source };
+    if (typeof el.interface === 'string') sel.interface = el.interface;
+    return [sel];
   });
 }
 
