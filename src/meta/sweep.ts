@@ -27,7 +27,12 @@ export interface SweepOptions {
    * grace runs from that sighting, not from the record's age.
    */
   goneSince?: Map<string, number>;
+  /** Filled by the sweep: every netns it judged (the rest of goneSince is forgotten). */
+  judged?: Set<string>;
 }
+
+/** How long an unfinished DEL waits for the API before its record is dropped (and said so). */
+export const UNFINISHED_MAX_AGE_MS = 24 * 3600_000;
 
 export interface SweepEntry {
   record: string;
@@ -45,6 +50,7 @@ const NO_CONTAINER = 'of a container that no longer exists';
 /** The recorded netns is gone, judged safely; a reason, or undefined when it may still exist. */
 function netnsGone(netns: string | undefined, bornMs: number, opts: SweepOptions, now: number): string | undefined {
   if (!netns) return undefined; // nothing recorded to judge by
+  opts.judged?.add(netns);
   if (existsSync(netns)) {
     opts.goneSince?.delete(netns);
     return undefined;
@@ -91,14 +97,23 @@ async function tearDown(ctx: MetaContext, containerId: string, netns: string, ar
 }
 
 /** A DEL that found its records lost while the API was unreachable: asks the API again. */
-async function finishUnfinished(ctx: MetaContext, p: PlanRecord, record: string, read: PlanRead, dryRun: boolean): Promise<SweepEntry> {
+async function finishUnfinished(ctx: MetaContext, p: PlanRecord, record: string, read: PlanRead, dryRun: boolean, now: number): Promise<SweepEntry> {
   const entry: SweepEntry = { record, containerId: p.containerId, ifname: p.ifname, reason: `unfinished DEL (${p.unfinished!.reason})`, action: dryRun ? 'would remove' : 'removed' };
   const pod = podName(p);
   if (pod) entry.pod = pod;
   if (dryRun) return entry;
   const podCtx: MetaContext = { ...ctx, pod: p.pod, env: { ...ctx.env, containerId: p.containerId, netns: p.netns, ifname: p.ifname, args: p.cniArgs } };
   try {
-    if ((await delWithoutPlan(podCtx, read)) === 'kept') Object.assign(entry, { action: 'kept', reason: `${entry.reason}; the API is still unreachable` });
+    if ((await delWithoutPlan(podCtx, read)) === 'kept') {
+      const waited = now - (p.unfinished!.since ?? now);
+      if (waited < UNFINISHED_MAX_AGE_MS) Object.assign(entry, { action: 'kept', reason: `${entry.reason}; the API is still unreachable` });
+      else {
+        // A record that can never be finished must not stay for ever: dropped, and said so.
+        removePlan(ctx.config.cniDir, p.containerId, p.ifname);
+        log().error({ containerId: p.containerId, pod, waitedHours: Math.round(waited / 3600_000) }, 'unfinished DEL dropped: the API never answered; its secondary networks may still hold IPs on this node');
+        entry.reason = `${entry.reason}; the API did not answer for ${Math.round(waited / 3600_000)}h: dropped`;
+      }
+    }
   } catch (e) {
     Object.assign(entry, { action: 'kept', errors: [(e as Error).message] });
   }
@@ -106,7 +121,8 @@ async function finishUnfinished(ctx: MetaContext, p: PlanRecord, record: string,
 }
 
 /** Finds orphan records and (unless dryRun) tears them down and removes them. */
-export async function sweepRecords(ctx: MetaContext, opts: SweepOptions): Promise<SweepEntry[]> {
+export async function sweepRecords(ctx: MetaContext, options: SweepOptions): Promise<SweepEntry[]> {
+  const opts: SweepOptions = { ...options, judged: new Set() };
   const now = opts.now ?? Date.now();
   const cniDir = ctx.config.cniDir;
   const out: SweepEntry[] = [];
@@ -138,7 +154,7 @@ export async function sweepRecords(ctx: MetaContext, opts: SweepOptions): Promis
     const p = read.plan;
     planned.add(p.containerId);
     if (p.unfinished) {
-      out.push(await finishUnfinished(ctx, p, `plans/${file}`, read, opts.dryRun === true));
+      out.push(await finishUnfinished(ctx, p, `plans/${file}`, read, opts.dryRun === true, now));
       continue;
     }
     const reason = orphanReason(p.containerId, p.netns, p.createdAt ?? mtimeMs(path, now), opts, now);
@@ -168,6 +184,7 @@ export async function sweepRecords(ctx: MetaContext, opts: SweepOptions): Promis
     out.push(entry);
   }
   for (const e of out) if (e.action !== 'kept' || e.errors) log().info({ ...e }, 'orphan record swept');
+  if (opts.goneSince && opts.judged) for (const k of opts.goneSince.keys()) if (!opts.judged.has(k)) opts.goneSince.delete(k);
   return out;
 }
 
