@@ -16,6 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '../../src/cri/cri-client.js';
 import { PrivateContainerd, containerdMissing, libcniCacheFiles } from '../../src/cri/private-containerd.js';
+import { table } from './bench-table.js';
 
 const PODS = Number(process.env.BENCH_STORM_PODS ?? 50);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_STORM_ROUNDS ?? 3));
@@ -62,15 +63,6 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
 const ratio = (x: number, base: number) => (Number.isFinite(x) && base > 0 ? `${(x / base).toFixed(2)}x` : '-');
-
-function table(title: string, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-}
 
 function httpGet(socket: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {

@@ -16,6 +16,7 @@ import { loadSpawner } from '../../src/engine/spawner.js';
 import { parallelAdd, parallelDel, podSideEnd, settledValues } from '../../src/meta/schedule.js';
 import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
 import { bandwidthIfbName } from '../helpers/netns.js';
+import { table } from './bench-table.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 10);
 const SCALE_PODS = Number(process.env.BENCH_SCALE_PODS ?? 5);
@@ -55,15 +56,6 @@ const p90 = (xs: number[]) => {
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const ratio = (x: number, floor: number) => (Number.isFinite(x) && floor > 0 ? `${(x / floor).toFixed(2)}x` : '-');
 const now = () => performance.now();
-
-function table(title: string, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-}
 
 function timeCommand(cmd: string, args: string[], env: Record<string, string> = {}, input = '', runs = 20): number {
   const xs: number[] = [];
