@@ -58,7 +58,7 @@ export function resolveNad(ctx: ResolveContext, namespace: string, name: string)
       const nad = await ctx.api.getNad(namespace, name);
       if (nad) {
         const config = (nad.spec as { config?: unknown } | undefined)?.config;
-        const resource = nad.metadata.annotations?.[RESOURCE_NAME_ANNOTATION];
+        const resource = (nad.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations?.[RESOURCE_NAME_ANNOTATION];
         const device = typeof resource === 'string' && resource !== '' ? { resourceName: resource } : {};
         if (typeof config === 'string' && config.trim() !== '') return { displayName: key, list: fromNadConfig(name, config, key), ...device };
         const file = fromConfDir(ctx, name);

@@ -101,4 +101,15 @@ describe.skipIf(!KUBECTL)('kubectl against the stand-in', () => {
       api.setAuthorizer(undefined);
     }
   });
+
+  it("finds NADs by Multus's short names, nad and net-attach-def", async () => {
+    const kc = api.writeKubeconfig(join(dir, 'nad.yaml'));
+    api.reset();
+    api.addNad('kn', 'macvlan-conf', { cniVersion: '0.3.1', type: 'macvlan', master: 'eth1', ipam: { type: 'static' } });
+    for (const name of ['nad', 'net-attach-def', 'network-attachment-definitions']) {
+      const got = await kubectl(kc, ['get', name, '-n', 'kn', '-o', 'name']);
+      expect(got.stderr, name).toBe('');
+      expect(got.stdout.trim(), name).toBe('networkattachmentdefinition.k8s.cni.cncf.io/macvlan-conf');
+    }
+  });
 });
