@@ -3,6 +3,7 @@
 // carrying network annotations. Other Kubernetes kinds are skipped silently.
 import { fixedAt, type DocContext, type FindingSink, type Scope } from './finding.js';
 import { findDuplicateKeys } from './json-duplicates.js';
+import { isMultusDaemonConfig } from '../meta/multus-config.js';
 import { editDistance, suggest } from './did-you-mean.js';
 import { escapeSegment, fieldPath, ptr } from './json-pointer.js';
 import { embeddedLocator, embeddedOffsetLocator } from './embedded-json.js';
@@ -57,8 +58,6 @@ export interface Classified {
   others: OtherConfig[];
 }
 
-// Keys only Multus thick's daemon-config.json has (pkg/server/config MultusConf, ControllerNetConf).
-const MULTUS_DAEMON_KEYS = ['multusConfigFile', 'multusAutoconfigDir', 'multusMasterCNI', 'cniConfigDir', 'socketDir', 'chrootDir', 'daemonSocketDir', 'perNodeCertificate', 'metricsPort'];
 export const MULTUS_DAEMON_SCHEMA = 'multus-daemon-config';
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -110,12 +109,12 @@ async function classifyValue(doc: ParsedDoc, value: unknown, base: string, sink:
 
 /** A JSON config outside Kubernetes objects: a conflist, a single-plugin conf, or Multus's daemon config. */
 function classifyConfig(value: Json, scope: Scope, sink: FindingSink, out: Classified): void {
-  if (Array.isArray(value.plugins) || 'plugins' in value) out.networks.push({ scope, raw: value, isList: true });
+  if (isMultusDaemonConfig(value)) out.others.push({ scope, raw: value, schema: MULTUS_DAEMON_SCHEMA });
+  else if (Array.isArray(value.plugins) || 'plugins' in value) out.networks.push({ scope, raw: value, isList: true });
   else if ('type' in value) {
     out.networks.push({ scope, raw: value, isList: false });
     if (value.type === 'braid' || value.type === 'multus') classifyInline(value, scope, out);
-  } else if (MULTUS_DAEMON_KEYS.some((k) => k in value)) out.others.push({ scope, raw: value, schema: MULTUS_DAEMON_SCHEMA });
-  else if ('cniVersion' in value || 'name' in value) out.networks.push({ scope, raw: value, isList: true }); // a list missing plugins
+  } else if ('cniVersion' in value || 'name' in value) out.networks.push({ scope, raw: value, isList: true }); // a list missing plugins
   else sink.at(scope, 'BRD104', '', 'not a CNI configuration (no "plugins" or "type"), a NetworkAttachmentDefinition or a pod; skipped');
 }
 

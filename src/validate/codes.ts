@@ -40,6 +40,8 @@ export const CODES = {
   BRD209: e('schema', 'other schema violation'),
   BRD210: e('schema', 'plugin, IPAM or Kubernetes kind that is a typo of a known one'),
   BRD211: w('schema', 'cniVersion missing: plugins then assume 0.1.0'),
+  BRD213: e('semantic', 'Multus config without delegates or clusterNetwork (Multus refuses it)'),
+  BRD214: i('schema', 'Multus key braid does not support when it runs from the file'),
   BRD212: w('schema', 'single-plugin config without a name (libcni accepts it; what keys networks by name does not)'),
 
   // Semantics: what the schema cannot say.

@@ -14,6 +14,7 @@ import { applyRules, type RuleSetting } from './rule-config.js';
 import { checkOtherSchema, checkSchemas, schemasNeeded } from './schema-layer.js';
 import { SchemaRegistry } from './schema-registry.js';
 import { checkSemantics } from './semantic-layer.js';
+import { checkMultusConfig } from './multus-rules.js';
 
 export interface ValidateOptions {
   /** Directories to look for plugin binaries in; none means the binary layer is skipped. */
@@ -49,6 +50,8 @@ export async function validateFiles(inputs: readonly InputFile[], opts: Validate
   await registry.prepare([...schemasNeeded(networks), ...others.map((o) => o.schema)]);
   for (const net of networks) checkSchemas(net, registry, sink);
   for (const o of others) checkOtherSchema(o, registry, sink);
+  for (const o of others) checkMultusConfig(o.raw, o.scope, sink, true);
+  for (const net of networks) if (net.raw.type === 'multus' || net.raw.type === 'multus-shim') checkMultusConfig(net.raw, net.scope, sink, false);
 
   const ctx: RuleContext = { pluginsVersion: opts.pluginsVersion ?? { version: NEWEST_PLUGINS, source: 'default' }, ...(opts.hostLinks ? { hostLinks: opts.hostLinks } : {}) };
   const facts = networks.map((net) => checkSemantics(net, sink, ctx));

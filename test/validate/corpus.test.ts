@@ -45,6 +45,8 @@ const CASES: Case[] = [
   ['cniversion-not-semver.conflist', 'BRD204', '/cniVersion'],
   ['warn-cniversion-missing.conflist', 'BRD211', '/cniVersion'],
   ['warn-conf-without-name.conf', 'BRD212', '/name'],
+  ['multus-no-cluster-network.conf', 'BRD213', '/clusterNetwork'],
+  ['info-multus-unsupported-key.conf', 'BRD214', '/auxiliaryCNIChainName', 7],
   ['empty-plugins.conflist', 'BRD204', '/plugins'],
   ['plugin-type-typo.conflist', 'BRD210', '/plugins/0/type'],
   ['ipam-type-typo.conflist', 'BRD210', '/plugins/0/ipam/type'],
