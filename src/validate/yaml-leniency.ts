@@ -6,6 +6,8 @@
 // of a continuation line is folded away in quoted scalars and is insignificant in flow
 // collections, so the value is the same; only columns move, and `shifts` undoes that.
 
+import { lineStarts, positionAt } from './text-position.js';
+
 export interface Reindented {
   text: string;
   /** 0-based line -> spaces added at its start. */
@@ -58,18 +60,8 @@ function endOfFlow(text: string, start: number): number {
 
 /** The text with under-indented flow continuation lines indented past their key, or undefined if none. */
 export function reindentFlowContinuations(text: string): Reindented | undefined {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  const lineOf = (offset: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
+  const starts = lineStarts(text);
+  const lineOf = (offset: number) => positionAt(starts, offset).line - 1;
   const lineText = (l: number) => text.slice(starts[l], (starts[l + 1] ?? text.length + 1) - 1).replace(/\r$/, '');
   const shifts = new Map<number, number>();
   for (let l = 0; l < starts.length; l++) {
