@@ -3,10 +3,11 @@
 // written, not until the process ends.
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { validateContainerId, validateInterfaceName } from '../cni/names.js';
 import { ensurePrivateDir, writeFileAtomic } from '../engine/atomic-file.js';
 import { log } from '../log.js';
 import type { StatusWrite } from '../meta/status-write.js';
-import { planPath, readPlan } from '../meta/plan-record.js';
+import { readPlan } from '../meta/plan-record.js';
 
 export interface PendingStore {
   save(w: StatusWrite): void;
@@ -22,8 +23,12 @@ const isWrite = (v: unknown): v is StatusWrite => {
 
 export function fileStore(cniDir: () => string): PendingStore {
   const dir = () => join(cniDir(), 'status');
-  // planPath checks the container ID and interface name, so they make a safe file name too.
-  const path = (w: StatusWrite) => join(dir(), planPath(cniDir(), w.containerId, w.ifname).split('/').pop()!);
+  // Named as plan records are: checked container ID and interface name make a safe file name.
+  const path = (w: StatusWrite) => {
+    validateContainerId(w.containerId);
+    validateInterfaceName(w.ifname);
+    return join(dir(), `${w.containerId}-${w.ifname}`);
+  };
   return {
     save(w) {
       try {
