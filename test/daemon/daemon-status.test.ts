@@ -7,7 +7,7 @@
 // Backoff is compressed (--api-backoff-max 400ms), so a 4 s outage takes the retry rounds a
 // 4-minute one takes at the default 30 s. BRAID_OUTAGE_SECONDS=180 runs the outage for real:
 // 3 minutes, with the daemon's default backoff.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callBraid, k8sArgs } from '../helpers/braid-runner.js';
@@ -232,6 +232,24 @@ describe('daemon network-status writes', () => {
     for (const verb of ['ADD', 'CHECK', 'DEL'] as const) expect((await cni(sysSetup, verb, sys)).status).toBe(0);
     expect(t.api.requests.filter((r) => r.query.watch !== 'true')).toEqual([]);
     expect(t.api.getPod(world.name('sys'), 'r1')!.metadata.annotations?.[STATUS]).toBeUndefined();
+  });
+
+  it('a write refused with a rotated-out token lands once the daemon is given the new credentials', async () => {
+    const s = await startDaemon();
+    const p = makePod(s, 't0');
+    await waitFor('pod in the cache', async () => (await metric(s, 'braid_informer_objects', { resource: 'pods' })) >= 1 || undefined);
+    const next = t.api.rotateToken(); // the daemon's token is refused from now on
+    expect((await cni(s, 'ADD', p)).status).toBe(0);
+    await waitFor('a 401', async () => (await metric(s, 'braid_status_write_failed_attempts_total', { reason: '401' })) >= 1 || undefined);
+    expect(status(s, 't0')).toBeUndefined();
+    // The new credentials arrive as a reloaded config naming a kubeconfig with the new token.
+    const configFile = world.dir('braid.conf');
+    writeFileSync(`${configFile}.tmp`, JSON.stringify({ ...s.config, kubeconfig: t.api.writeKubeconfig(world.dir('kubeconfig.next'), { token: next }) }));
+    renameSync(`${configFile}.tmp`, configFile);
+    await waitFor('the write settled', async () => (await metric(s, 'braid_status_writes_pending')) === 0 || undefined);
+    expect(statusIps(s, 't0')).toEqual(ipsOf(p));
+    expect(await metric(s, 'braid_status_writes_total', { result: 'written_late' })).toBe(1);
+    expect(await readyz(s, 200)).toBe('ok: informer caches synced\n');
   });
 
   it('a daemon restarted while writes are pending takes them over; a container deleted meanwhile loses its write', async () => {
