@@ -122,11 +122,28 @@ function reportYamlErrors(errors: readonly YAMLError[], text: string, ctx: DocCo
   let pos: Position | undefined = lp ? toFile({ line: lp.line, column: lp.col }) : undefined;
   let reason = explainYaml(err.code, err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
   const culprit = pos && /compact mappings|Implicit map keys|same column|Unexpected scalar at node end/.test(reason) ? overIndented(text, pos.line) : undefined;
+  const quote = /Missing closing (['"])quote/.exec(err.message)?.[1];
+  const opened = pos && quote ? openingQuote(text, pos.line, quote) : undefined;
+  if (opened) {
+    pos = opened;
+    reason = `the string opened with ${quote} here is never closed: add the closing ${quote}`;
+  }
   if (culprit) {
     pos = { line: culprit.line, column: culprit.indent + 1 };
     reason = `line ${culprit.line} is indented ${culprit.indent} spaces, deeper than the key on line ${culprit.sibling} (${culprit.siblingIndent}) that it follows: keys of one mapping need the same indentation`;
   }
   sink.add({ ...ctx, locate: () => pos }, 'BRD102', '', `invalid YAML${pos ? ` at line ${pos.line}, column ${pos.column}` : ''}: ${reason}`);
+}
+
+/** Where the quote that never closes was opened: the nearest line up to `line` with an odd count of it. */
+function openingQuote(text: string, line: number, quote: string): Position | undefined {
+  const lines = text.split('\n');
+  for (let l = Math.min(line, lines.length) - 1; l >= 0; l--) {
+    const t = lines[l]!;
+    const count = t.split(quote).length - 1 - (quote === "'" ? 2 * (t.split("''").length - 1) : (t.split('\\"').length - 1));
+    if (count % 2 === 1) return { line: l + 1, column: t.indexOf(quote) + 1 };
+  }
+  return undefined;
 }
 
 /** The first line after `line` indented deeper than it although `line` opens no block: a misaligned key. */

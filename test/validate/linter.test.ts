@@ -149,6 +149,17 @@ describe('inputs', () => {
   });
 });
 
+describe('messages that name the real problem', () => {
+  it('an unclosed quote is reported where it opens; cniVersion "0.5.0" gets one finding with the nearest versions', async () => {
+    const yaml = await runCli(['--format', 'line', '-'], {}, { stdin: 'a: 1\nb: "open\nc: 2\n' });
+    expect(yaml.stdout.trim()).toBe('<stdin>:2:4: error BRD102 invalid YAML at line 2, column 4: the string opened with " here is never closed: add the closing "');
+    const v = await runCli(['--format', 'json', '-'], {}, { stdin: JSON.stringify({ cniVersion: '0.5.0', name: 'v', type: 'loopback' }) });
+    const findings = (JSON.parse(v.stdout) as { findings: { code: string; message: string }[] }).findings;
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toMatch(/cniVersion "0\.5\.0" is not a CNI specification version; the nearest are "0\.4\.0" and "1\.0\.0"/);
+  });
+});
+
 describe('--node', () => {
   it('a master or device that is not a link on this machine is an error; an existing one is fine; without --node nothing is asked', async () => {
     const mk = (master: string, net: number) => JSON.stringify({ cniVersion: '1.0.0', name: `n-${master}`, plugins: [{ type: 'macvlan', master, ipam: { type: 'host-local', subnet: `198.18.${net}.0/24` } }] });
