@@ -4,8 +4,10 @@
 // security settings, namespaces. Every host path is mapped into this test's "node" directory
 // (the runtime's pod netns dir stands for /run/netns) and mounted at that same mapped path, as
 // the DaemonSet mounts host paths at their own paths; the same mapping rewrites the paths in
-// the rendered commands and ConfigMap. There is no Kubernetes API here (nor a service
-// account): braid works from files and the annotations containerd passes.
+// the rendered commands and ConfigMap. The API server is the HTTPS stand-in, reached the way a
+// pod reaches kube-apiserver (a service account token and CA mounted where kubelet mounts
+// them, KUBERNETES_SERVICE_HOST/PORT), and it authorizes exactly what the rendered ClusterRole
+// grants the rendered ServiceAccount.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +20,8 @@ import { CONTAINERD_SKIP, ipv4In, podAddrs } from '../helpers/containerd.js';
 import { CNI_BIN, TestWorld, traces } from '../helpers/netns.js';
 import { sh } from '../helpers/sh.js';
 import { httpOverSocket, waitFor } from '../daemon/daemon-harness.js';
+import type { Authorizer } from '../k8s-api/auth.js';
+import { startFakeApiServer, type FakeApiServer } from '../k8s-api/server.js';
 
 type Obj = Record<string, any>;
 const REPO = join(import.meta.dirname, '../..');
@@ -46,6 +50,20 @@ function isStaticElf(file: string): boolean {
   return true;
 }
 
+/** kube-apiserver's RBAC for the rendered ClusterRole, bound to the rendered ServiceAccount only. */
+function rbacOf(docs: Obj[]): Authorizer {
+  const role = docs.find((d) => d.kind === 'ClusterRole')!;
+  const binding = docs.find((d) => d.kind === 'ClusterRoleBinding')!;
+  expect(binding.roleRef.name).toBe(role.metadata.name);
+  const users = new Set(binding.subjects.map((s: Obj) => `system:serviceaccount:${s.namespace}:${s.name}`));
+  return (a) =>
+    users.has(a.user.name) &&
+    role.rules.some(
+      (r: Obj) =>
+        r.apiGroups.includes(a.apiGroup) && r.resources.includes(a.subresource ? `${a.resource}/${a.subresource}` : a.resource) && r.verbs.includes(a.verb),
+    );
+}
+
 const SUBNET = (i: number) => `198.19.${196 + i}.0/24`;
 
 describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () => {
@@ -54,6 +72,8 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
   let cri: CriClient;
   let ds: Obj;
   let configMap: Obj;
+  let api: FakeApiServer;
+  let saDir: string;
   let hostRoot: string;
   let hostPaths: string[];
   /** A host path of the DaemonSet -> where it lives on this test's node. */
@@ -72,6 +92,14 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
     ds = docs.find((d) => d.kind === 'DaemonSet')!;
     configMap = docs.find((d) => d.kind === 'ConfigMap')!;
+    api = await startFakeApiServer({ authorizer: rbacOf(docs) });
+    world.onCleanup(() => api.close());
+    // What kubelet mounts for the pod's service account.
+    saDir = world.dir('serviceaccount');
+    mkdirSync(saDir);
+    writeFileSync(join(saDir, 'token'), api.token);
+    writeFileSync(join(saDir, 'ca.crt'), api.ca!);
+    writeFileSync(join(saDir, 'namespace'), ds.metadata.namespace);
     // Longest first, so /etc/cni/braid/net.d is not taken for a file under /etc/cni.
     hostPaths = ds.spec.template.spec.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => v.hostPath.path).sort((a: string, b: string) => b.length - a.length);
     onNode = (p: string) => {
@@ -174,6 +202,11 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
       expect(e.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
       return { key: e.name, value: 'node1' };
     });
+    // What kubelet adds to every container: the API server's address and the service account.
+    env.push({ key: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' }, { key: 'KUBERNETES_SERVICE_PORT', value: String(api.port) });
+    if (pod.automountServiceAccountToken !== false) {
+      mounts.push({ host_path: saDir, container_path: '/var/run/secrets/kubernetes.io/serviceaccount', readonly: true, propagation: 'PROPAGATION_PRIVATE' });
+    }
     const sc = c.securityContext ?? {};
     mkdirSync(world.dir(`logs/ds`), { recursive: true });
     return {
@@ -205,9 +238,9 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
     }
   };
 
-  async function runWorkload(name: string, annotations: Record<string, string> = {}) {
+  async function runWorkload(name: string, annotations: Record<string, string> = {}, uid = `${world.tag}-${name}`) {
     const config: PodSandboxConfig = {
-      metadata: { name, namespace: world.name('ns'), uid: `${world.tag}-${name}`, attempt: 0 },
+      metadata: { name, namespace: world.name('ns'), uid, attempt: 0 },
       hostname: name,
       log_directory: world.dir(`logs/${name}`),
       labels: { 'braid.test/tag': world.tag },
@@ -226,7 +259,7 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
     sandboxes.splice(sandboxes.indexOf(id), 1);
   }
 
-  it('installs braid-shim from the image, serves pods through its daemon, and hands the node back when stopped', async () => {
+  it('installs braid-shim from the image, serves a pod its NADs through the daemon, and hands the node back when stopped', async () => {
     const pod = ds.spec.template.spec;
     expect(pod.containers.map((c: Obj) => c.name)).toEqual(['install', 'daemon']);
     const images = await cri.listImages();
@@ -263,20 +296,32 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
     await waitFor('the daemon to serve its socket', async () => (existsSync(socket) && (await httpOverSocket(socket, '/healthz')).status === 200) || undefined, 60_000).catch((e) => {
       throw new Error(`${(e as Error).message}\ndaemon log:\n${containerLog('daemon')}`);
     });
-    // No service account here, so no kubeconfig: the daemon says so rather than claim readiness.
-    expect(await httpOverSocket(socket, '/readyz')).toMatchObject({ status: 503, body: `waiting for kubeconfig ${onNode('/etc/cni/net.d/braid.d/braid.kubeconfig')}\n` });
+    // The installer built the kubeconfig from the service account; the daemon's informers
+    // list and watch with it, within the rendered ClusterRole.
+    const kubeconfig = readFileSync(onNode('/etc/cni/net.d/braid.d/braid.kubeconfig'), 'utf8');
+    expect(kubeconfig).toContain(`https://127.0.0.1:${api.port}`);
+    await waitFor('the daemon to be ready', async () => (await httpOverSocket(socket, '/readyz')).status === 200 || undefined, 60_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}: ${(await httpOverSocket(socket, '/readyz')).body}\ndaemon log:\n${containerLog('daemon')}`);
+    });
 
-    // A pod's networks through the shim: the cluster network, and a network from braid's
-    // networks dir selected by the annotation containerd passes.
-    const side = `${world.tag}-side`;
-    writeFileSync(
-      join(onNode('/etc/cni/braid/net.d'), `${side}.conflist`),
-      JSON.stringify({ cniVersion: '1.0.0', name: side, plugins: [{ type: 'bridge', bridge: world.name('s0'), ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[{ subnet: SUBNET(1) }]] } }] }),
-    );
-    const web = await runWorkload('web', { 'k8s.v1.cni.cncf.io/networks': side });
+    // A pod's networks through the shim: the cluster network, and a NAD its annotation selects.
+    const ns = world.name('ns');
+    const nad = `${world.tag}-side`;
+    api.addNad(ns, nad, { cniVersion: '1.0.0', plugins: [{ type: 'bridge', bridge: world.name('s0'), ipam: { type: 'host-local', dataDir: ipamDir, ranges: [[{ subnet: SUBNET(1) }]] } }] });
+    const annotations = { 'k8s.v1.cni.cncf.io/networks': nad };
+    const apiPod = api.addPod({ metadata: { name: 'web', namespace: ns, annotations }, spec: { nodeName: 'node1' } });
+    const web = await runWorkload('web', annotations, apiPod.metadata.uid!);
     expect(podAddrs(web.netns).map((a) => a.ifname).sort()).toEqual(['eth0', 'lo', 'net1']);
     expect(ipv4In(web.netns, 'eth0')).toEqual([`198.19.196.2/24`]);
     expect(ipv4In(web.netns, 'net1')).toEqual([`198.19.197.2/24`]);
+    const status = await waitFor('network-status on the pod', () => {
+      const v = api.getPod(ns, 'web')?.metadata.annotations?.['k8s.v1.cni.cncf.io/network-status'];
+      return v ? (JSON.parse(v) as Obj[]) : undefined;
+    });
+    expect(status.map((n) => [n.name, n.interface, n.ips])).toEqual([
+      [world.name('cl'), 'eth0', ['198.19.196.2']],
+      [`${ns}/${nad}`, 'net1', ['198.19.197.2']],
+    ]);
     const metrics = (await httpOverSocket(socket, '/metrics')).body;
     expect(metrics).toMatch(/braid_cni_requests_total\{[^}]*verb="ADD"[^}]*result="ok"[^}]*\} 1/);
     await removeWorkload(web.id);
@@ -289,7 +334,7 @@ describe.skipIf(!!SKIP)("braid's image runs its DaemonSet under containerd", () 
     await cri.call('StopContainer', { container_id: daemon, timeout: grace }, (grace + 10) * 1000);
     expect(containerLog('install')).toContain(`removed ${entryFile}`);
     expect(readdirSync(confDir)).toEqual(['10-cluster.conflist']);
-    const after = await runWorkload('after', { 'k8s.v1.cni.cncf.io/networks': side });
+    const after = await runWorkload('after', annotations);
     // The runtime now calls the cluster network directly: eth0 only, no braid.
     expect(podAddrs(after.netns).map((a) => a.ifname).sort()).toEqual(['eth0', 'lo']);
     await removeWorkload(after.id);
