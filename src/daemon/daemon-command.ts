@@ -10,6 +10,7 @@ import { execaExec, freezePluginEnv, makePluginExec, type PluginExec } from '../
 import { buildContext } from '../meta/context.js';
 import { sweepLocked } from '../meta/sweep.js';
 import { loadSpawner, spawnerBeside } from '../engine/spawner.js';
+import { inClusterCredentials } from '../k8s/credentials.js';
 import { configureLogger, log } from '../log.js';
 import { CniEndpoint } from './cni-endpoint.js';
 import { ConfigWatcher, loadDaemonConfig, type LoadedConfig } from './config-reload.js';
@@ -139,7 +140,8 @@ const kubeconfigPending = (c: LoadedConfig) => !!c.config.kubeconfig && !existsS
 const KUBECONFIG_POLL_MS = 1000;
 
 async function makeCache(c: LoadedConfig, o: DaemonOptions, metrics: DaemonMetrics): Promise<InformerCache | undefined> {
-  if (!c.config.kubeconfig || kubeconfigPending(c)) return undefined;
+  // No kubeconfig: the ServiceAccount's in-cluster credentials when the daemon runs in a pod.
+  if (kubeconfigPending(c) || (!c.config.kubeconfig && !inClusterCredentials())) return undefined;
   const cache = await InformerCache.create({
     kubeconfig: c.config.kubeconfig,
     nodeName: o.nodeName,

@@ -2,16 +2,18 @@
 // NetworkAttachmentDefinition, so an ADD reads both from memory. A miss falls back to one GET
 // (a pod created a moment ago, a NAD the watch has not delivered yet); the status PATCH is the
 // only write.
-import { KubeConfig } from '@kubernetes/client-node';
 import { CniError, Code } from '../cni/errors.js';
-import { kubeApiFromKubeconfig, NAD_PATH, type KubeApi, type KubeObject } from '../k8s/kube-api.js';
+import { apiRequester, type ApiRequester } from '../k8s/api-request.js';
+import { resolveCredentials } from '../k8s/credentials.js';
+import { kubeApi, NAD_PATH, type KubeApi, type KubeObject } from '../k8s/kube-api.js';
 import { Informer, type Backoff, type InformerHealth } from './informer.js';
 import { METADATA_ONLY } from './kube-list.js';
 import type { ApiObserver, ApiResource } from './metrics.js';
 import { slimNad, slimPod } from './slim-objects.js';
 
 export interface InformerCacheOptions {
-  kubeconfig: string;
+  /** undefined: in-cluster credentials (KUBERNETES_SERVICE_HOST and the ServiceAccount's token). */
+  kubeconfig: string | undefined;
   nodeName: string;
   apiTimeoutMs: number;
   observe?: ApiObserver;
@@ -33,12 +35,12 @@ export class InformerCache {
 
   private constructor(
     private readonly direct: KubeApi,
-    kc: KubeConfig,
+    requester: ApiRequester,
     private readonly opts: InformerCacheOptions,
   ) {
     const observe = opts.observe ?? (() => undefined);
     const common = {
-      kc,
+      requester,
       observe,
       listTimeoutMs: Math.max(opts.apiTimeoutMs, 60_000),
       backoff: { initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
@@ -49,15 +51,15 @@ export class InformerCache {
     this.nads = new Informer({ ...common, resource: 'network-attachment-definitions', path: `${NAD_PATH}/network-attachment-definitions`, slim: slimNad });
   }
 
-  /** Loads the kubeconfig (a CniError when it is unusable); informers start with start(). */
+  /**
+   * Reads the credentials (a CniError when they are unusable); informers start with start().
+   * Every request after that re-reads them if a file they came from changed.
+   */
   static async create(opts: InformerCacheOptions): Promise<InformerCache> {
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(opts.kubeconfig);
-    } catch (e) {
-      throw new CniError(Code.InvalidConfig, `failed to load kubeconfig ${opts.kubeconfig}: ${(e as Error).message}`);
-    }
-    return new InformerCache(countingApi(await kubeApiFromKubeconfig(opts.kubeconfig, opts.apiTimeoutMs), opts.observe), kc, opts);
+    const credentials = resolveCredentials(opts.kubeconfig);
+    if (!credentials) throw new CniError(Code.InvalidConfig, 'no kubeconfig, and not in a pod (no KUBERNETES_SERVICE_HOST and ServiceAccount token)');
+    await credentials.current();
+    return new InformerCache(countingApi(kubeApi(credentials, opts.apiTimeoutMs), opts.observe), apiRequester(credentials), opts);
   }
 
   start(): void {

@@ -3,8 +3,9 @@
 // object as it arrives, reports its requests for /metrics, and knows whether it is healthy (its
 // last list or watch attempt worked) for /readyz.
 import { STATUS_CODES } from 'node:http';
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
-import { USER_AGENT } from '../k8s/user-agent.js';
+import { createInterface } from 'node:readline';
+import { KubeConfig, ListWatch, Watch, type KubernetesListObject } from '@kubernetes/client-node';
+import type { ApiRequester } from '../k8s/api-request.js';
 import { log } from '../log.js';
 import { kubeList } from './kube-list.js';
 import type { ApiObserver, ApiResource } from './metrics.js';
@@ -19,7 +20,8 @@ export interface Backoff {
 }
 
 export interface InformerOptions {
-  kc: KubeConfig;
+  /** braid's own requests, with the credentials as they are on disk at each request. */
+  requester: ApiRequester;
   resource: ApiResource;
   path: string;
   fieldSelector?: string | undefined;
@@ -61,7 +63,7 @@ export class Informer {
   private readonly lw: ListWatch<Slim>;
 
   constructor(private readonly o: InformerOptions) {
-    this.lw = new ListWatch<Slim>(o.path, new SlimmingWatch(o.kc, this), () => this.list(), false, undefined, o.fieldSelector);
+    this.lw = new ListWatch<Slim>(o.path, new SlimmingWatch(o.requester, this), () => this.list(), false, undefined, o.fieldSelector);
     this.lw.on('error', (err: unknown) => this.onError(err));
   }
 
@@ -113,7 +115,7 @@ export class Informer {
   private async list(): Promise<KubernetesListObject<Slim>> {
     try {
       const query: Record<string, string> = this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {};
-      const l = await kubeList(this.o.kc, this.o.path, query, { timeoutMs: this.o.listTimeoutMs, accept: this.o.accept, slim: this.o.slim });
+      const l = await kubeList(this.o.requester, this.o.path, query, { timeoutMs: this.o.listTimeoutMs, accept: this.o.accept, slim: this.o.slim });
       this.o.observe('list', this.o.resource, true);
       if (this.lists++ > 0) {
         this.health.relists++;
@@ -142,29 +144,17 @@ export class Informer {
 }
 
 /**
- * client-node's KubeConfig as its Watch uses it, with braid's User-Agent on every watch request
- * (node-fetch would send its own).
+ * The watch ListWatch drives, over braid's own requester rather than client-node's fetch (which
+ * reads credentials once and sends node-fetch's User-Agent): each watch authenticates with the
+ * credentials current when it opens, so a rotated token is picked up at the next re-watch.
+ * Objects are slimmed as they arrive; the informer hears how the watch went.
  */
-function withUserAgent(kc: KubeConfig): KubeConfig {
-  return new Proxy(kc, {
-    get(target, prop, receiver) {
-      if (prop !== 'applyToFetchOptions') return Reflect.get(target, prop, receiver);
-      return async (opts: Parameters<KubeConfig['applyToFetchOptions']>[0]) => {
-        const init = await target.applyToFetchOptions(opts);
-        (init.headers as unknown as Headers).set('User-Agent', USER_AGENT);
-        return init;
-      };
-    },
-  });
-}
-
-/** client-node's Watch, slimming objects as they arrive and reporting to its informer. */
 class SlimmingWatch extends Watch {
   constructor(
-    kc: KubeConfig,
+    private readonly requester: ApiRequester,
     private readonly informer: Informer,
   ) {
-    super(withUserAgent(kc));
+    super(new KubeConfig()); // unused: watch() below makes its own request
   }
 
   override async watch(
@@ -183,24 +173,51 @@ class SlimmingWatch extends Watch {
     // A server-side timeout makes the watch re-establish now and then (as client-go does),
     // so a silently dead connection cannot keep the cache stale forever.
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
-    const ctrl = await super.watch(
-      path,
-      { ...query, allowWatchBookmarks: true, timeoutSeconds },
-      (phase, obj, raw) => {
-        events++;
-        callback(phase, OBJECT_EVENTS.has(phase) ? slim(obj) : obj, raw);
-      },
-      (err: unknown) => {
-        if (err) failed ??= err;
-        // ListWatch re-watches at once on a clean close; a server that keeps closing a fresh
-        // watch would make that a hot loop, so an early, empty close counts as an error.
-        if (!err && events === 0 && Date.now() - opened < EARLY_CLOSE_MS && !this.informer.isStopped) {
-          done(new Error('watch closed by the server right after it opened'));
-          return;
+    const ctrl = new AbortController();
+    let finished = false;
+    // done() exactly once, whichever of close, end or error comes first (as client-node's Watch).
+    const finish = (err: unknown): void => {
+      if (finished) return;
+      finished = true;
+      ctrl.abort();
+      if (err) failed ??= err;
+      // ListWatch re-watches at once on a clean close; a server that keeps closing a fresh
+      // watch would make that a hot loop, so an early, empty close counts as an error.
+      if (!err && events === 0 && Date.now() - opened < EARLY_CLOSE_MS && !this.informer.isStopped) {
+        done(new Error('watch closed by the server right after it opened'));
+        return;
+      }
+      done(err);
+    };
+    const params = new URLSearchParams({ watch: 'true' });
+    for (const [k, v] of Object.entries({ ...query, allowWatchBookmarks: true, timeoutSeconds })) if (v !== undefined) params.set(k, String(v));
+    try {
+      const res = await this.requester.open(`${path}?${params.toString()}`, { signal: ctrl.signal });
+      if (res.statusCode !== 200) {
+        res.resume();
+        throw Object.assign(new Error(STATUS_CODES[res.statusCode ?? 500] ?? 'Internal Server Error'), { statusCode: res.statusCode });
+      }
+      // A stream that opened and then broke (the server went away, a reset) ended as a close
+      // does, as client-go's reflector sees it: ListWatch re-watches at once, and that attempt
+      // says whether the server is there.
+      const ended = () => finish(null);
+      res.on('error', ended);
+      res.on('close', ended);
+      const lines = createInterface({ input: res, crlfDelay: Infinity });
+      // readline passes the stream's error on: unhandled, it would kill the daemon.
+      lines.on('error', ended);
+      lines.on('line', (line) => {
+        try {
+          const data = JSON.parse(line) as { type: string; object: unknown };
+          events++;
+          callback(data.type, OBJECT_EVENTS.has(data.type) ? slim(data.object) : data.object, data);
+        } catch {
+          // a line that is not JSON: skipped, as client-node's Watch does
         }
-        done(err);
-      },
-    );
+      });
+    } catch (err) {
+      finish(err);
+    }
     this.informer.watchOpened(failed === undefined, failed);
     return ctrl;
   }

@@ -2,8 +2,9 @@
 // pod's service account (what Multus's entrypoint does for multus.d/multus.kubeconfig).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serverUrl } from '../k8s/credentials.js';
 
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+export { SERVICE_ACCOUNT_DIR, serverUrl } from '../k8s/credentials.js';
 
 export interface KubeconfigSource {
   content: string;
@@ -17,11 +18,6 @@ export interface KubeconfigInputs {
   env: NodeJS.ProcessEnv;
 }
 
-/** https://host:port, IPv6 literals bracketed (KUBERNETES_SERVICE_HOST is a bare address). */
-export function serverUrl(host: string, port: string | undefined): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `https://${h}:${port || '443'}`;
-}
 
 export async function inClusterKubeconfig(saDir: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const host = env.KUBERNETES_SERVICE_HOST;

@@ -1,12 +1,11 @@
 // The three API calls braid makes (get pod, get NAD, merge-patch pod status), each one plain
-// HTTP call with a hard timeout. Credentials come from the lean kubeconfig reader, or from
-// @kubernetes/client-node's KubeConfig for what it doesn't cover (exec plugins, auth-providers).
-import http, { type IncomingMessage } from 'node:http';
-import type { RequestOptions } from 'node:https';
+// HTTP call with a hard timeout, with the credentials as they are on disk at that moment
+// (credentials.ts: the lean kubeconfig reader, client-node's KubeConfig for exec plugins and
+// auth-providers, or the in-cluster ServiceAccount).
 import { CniError, Code } from '../cni/errors.js';
 import { log } from '../log.js';
-import { readKubeconfig } from './kubeconfig.js';
-import { USER_AGENT } from './user-agent.js';
+import { apiRequester, type RawResponse } from './api-request.js';
+import { kubeconfigCredentials, resolveCredentials, type Credentials } from './credentials.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -25,11 +24,6 @@ export interface KubeApi {
 
 export const DEFAULT_API_TIMEOUT_MS = 10_000;
 export const NAD_PATH = '/apis/k8s.cni.cncf.io/v1';
-
-interface RawResponse {
-  status: number;
-  body: string;
-}
 
 const seg = (s: string) => encodeURIComponent(s);
 
@@ -59,89 +53,27 @@ function statusMessage(body: string): string {
   return body.slice(0, 200);
 }
 
-type ApplyAuth = (opts: RequestOptions & { headers: Record<string, string> }) => Promise<void>;
-
-/** Where to connect and how to authenticate: the lean reader, else client-node's KubeConfig. */
-async function endpoint(kubeconfigPath: string): Promise<{ base: URL; applyAuth: ApplyAuth }> {
-  const lean = await readKubeconfig(kubeconfigPath);
-  if (lean) {
-    return {
-      base: lean.server,
-      applyAuth: async (opts) => {
-        if (lean.ca) opts.ca = lean.ca;
-        if (lean.cert) opts.cert = lean.cert;
-        if (lean.key) opts.key = lean.key;
-        if (lean.insecure) opts.rejectUnauthorized = false;
-        if (lean.token) opts.headers.Authorization = `Bearer ${lean.token}`;
-      },
-    };
-  }
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(kubeconfigPath);
-  } catch (e) {
-    throw new CniError(Code.InvalidConfig, `failed to load kubeconfig ${kubeconfigPath}: ${(e as Error).message}`);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) throw new CniError(Code.InvalidConfig, `kubeconfig ${kubeconfigPath} has no current cluster server`);
-  return { base: new URL(cluster.server), applyAuth: (opts) => kc.applyToHTTPSOptions(opts as never) };
+export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<KubeApi> {
+  const credentials = kubeconfigCredentials(kubeconfigPath);
+  // Read now: a kubeconfig that does not load is the caller's error at once, not the first request's.
+  await credentials.current();
+  return kubeApi(credentials, timeoutMs);
 }
 
-export async function kubeApiFromKubeconfig(kubeconfigPath: string, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<KubeApi> {
-  const { base, applyAuth } = await endpoint(kubeconfigPath);
-  // node:https (TLS) loads only for an https server; one keep-alive agent per API object, so an
-  // ADD's pod GET, NAD GETs and PATCH share connections (and TLS handshakes) where they can.
-  const transport = base.protocol === 'http:' ? http : await import('node:https');
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: 16 });
+/** The API with the kubeconfig when one is set, else in-cluster credentials in a pod; undefined: no API. */
+export async function kubeApiFor(kubeconfig: string | undefined, timeoutMs = DEFAULT_API_TIMEOUT_MS, env: NodeJS.ProcessEnv = process.env): Promise<KubeApi | undefined> {
+  const credentials = resolveCredentials(kubeconfig, env);
+  if (!credentials) return undefined;
+  await credentials.current();
+  return kubeApi(credentials, timeoutMs);
+}
 
-  async function request(method: string, path: string, body?: unknown, contentType?: string): Promise<RawResponse> {
-    const opts: RequestOptions & { headers: Record<string, string> } = {
-      method,
-      protocol: base.protocol,
-      hostname: base.hostname.replace(/^\[|\]$/g, ''),
-      port: base.port || (base.protocol === 'http:' ? 80 : 443),
-      path: `${base.pathname.replace(/\/$/, '')}${path}`,
-      headers: { Accept: 'application/json', 'User-Agent': USER_AGENT },
-      agent,
-    };
-    await applyAuth(opts);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) {
-      opts.headers['Content-Type'] = contentType ?? 'application/json';
-      opts.headers['Content-Length'] = String(Buffer.byteLength(payload));
-    }
-    const what = `${method} ${path}`;
-    const send = (retried: boolean): Promise<RawResponse> => new Promise<RawResponse>((resolve, reject) => {
-      const req = transport.request(opts, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => reject(unreachable(what, e.message)));
-      });
-      // One deadline for the whole exchange, not per socket event.
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        req.destroy();
-        reject(unreachable(what, `no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      req.on('close', () => clearTimeout(timer));
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        // A kept-alive connection the server closed as we reused it: Node's advice is one retry
-        // (both requests braid makes, GET and a status merge-patch, are idempotent). Not when
-        // braid itself cut it at the deadline: that request has failed, not the connection.
-        if (!retried && !timedOut && req.reusedSocket && e.code === 'ECONNRESET') {
-          clearTimeout(timer);
-          send(true).then(resolve, reject);
-          return;
-        }
-        reject(unreachable(what, e.code ?? e.message));
-      });
-      req.end(payload);
-    });
-    return send(false);
-  }
+export function kubeApi(credentials: Credentials, timeoutMs = DEFAULT_API_TIMEOUT_MS): KubeApi {
+  // One requester per API object, so an ADD's pod GET, NAD GETs and PATCH share connections
+  // (and TLS handshakes) where they can.
+  const requester = apiRequester(credentials);
+  const request = (method: string, path: string, body?: unknown, contentType?: string): Promise<RawResponse> =>
+    requester.send(method, path, { body, contentType, timeoutMs, unreachable: (why) => unreachable(`${method} ${path}`, why) });
 
   function check(res: RawResponse, what: string): void {
     if (res.status >= 200 && res.status < 300) return;

@@ -14,6 +14,8 @@ export interface KubeEndpoint {
   cert?: Buffer;
   key?: Buffer;
   token?: string;
+  /** The files the credentials were read from besides the kubeconfig (tokenFile, certificates). */
+  files: string[];
 }
 
 interface Named<T> {
@@ -54,15 +56,21 @@ export async function readKubeconfig(path: string): Promise<KubeEndpoint | undef
   if (!context || !cluster || typeof cluster.server !== 'string') return undefined;
   if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url']) return undefined;
   const rel = (p: unknown) => (typeof p === 'string' ? (isAbsolute(p) ? p : join(dirname(path), p)) : undefined);
+  const files: string[] = [];
+  const read = (f: string) => {
+    files.push(f);
+    return readFileSync(f);
+  };
   const fileOrData = (file: unknown, data: unknown): Buffer | undefined => {
     if (typeof data === 'string' && data) return Buffer.from(data, 'base64');
     const f = rel(file);
-    return f ? readFileSync(f) : undefined;
+    return f ? read(f) : undefined;
   };
   try {
     const tokenFile = rel(user.tokenFile);
-    const token = typeof user.token === 'string' && user.token ? user.token : tokenFile ? readFileSync(tokenFile, 'utf8').trim() : undefined;
+    const token = typeof user.token === 'string' && user.token ? user.token : tokenFile ? read(tokenFile).toString('utf8').trim() : undefined;
     return {
+      files,
       server: new URL(cluster.server),
       ca: fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data']),
       insecure: cluster['insecure-skip-tls-verify'] === true,

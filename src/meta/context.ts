@@ -91,8 +91,9 @@ export function buildContext(env: CniRequestEnv, stdin: Buffer, overrides: Conte
     statusWriter: overrides.statusWriter,
     api() {
       if (overrides.api) return Promise.resolve(overrides.api);
-      if (!config.kubeconfig) return Promise.resolve(undefined);
-      apiPromise ??= import('../k8s/kube-api.js').then((m) => m.kubeApiFromKubeconfig(config.kubeconfig!, config.apiTimeout * 1000));
+      // No kubeconfig: in-cluster credentials when braid runs in a pod, else no API at all.
+      if (!config.kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) return Promise.resolve(undefined);
+      apiPromise ??= import('../k8s/kube-api.js').then((m) => m.kubeApiFor(config.kubeconfig, config.apiTimeout * 1000));
       return apiPromise;
     },
   };
