@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseConfigBytes } from '../cni/config.js';
-import { configBytes, listRecords, type CacheRecord } from '../engine/result-cache.js';
+import { configBytes, listRecords, removeRecord, type CacheRecord } from '../engine/result-cache.js';
 import { log } from '../log.js';
 import type { MetaContext } from './context.js';
 import { withGcLock } from './container-lock.js';
@@ -180,6 +180,9 @@ export async function sweepRecords(ctx: MetaContext, options: SweepOptions): Pro
     if (!opts.dryRun && item) {
       const errors = await tearDown(ctx, rec.containerId, rec.netns ?? '', rec.cniArgs ?? [], [item], false);
       if (errors.length) Object.assign(entry, { action: 'kept', errors });
+    } else if (!opts.dryRun) {
+      // Its config can't be read back, so nothing can be torn down with it: only the record goes.
+      removeRecord(cniDir, { network: rec.networkName, containerId: rec.containerId, ifname: rec.ifName });
     }
     out.push(entry);
   }
