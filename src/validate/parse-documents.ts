@@ -5,7 +5,7 @@ import { fixedAt, type DocContext, type FindingSink, type Position } from './fin
 import { escapeSegment, fieldPath, parsePointer } from './json-pointer.js';
 import type { InputFile } from './load-inputs.js';
 import { explainJsonError, jsonErrorOffset, jsonLocator, offsetLocator } from './text-position.js';
-import { reindentFlowContinuations } from './yaml-leniency.js';
+import { reindentFlowContinuations, unquotedTemplateAction } from './yaml-leniency.js';
 import { jsonHint, reportDuplicateKeys } from './classify.js';
 
 export interface ParsedDoc {
@@ -71,10 +71,10 @@ async function parseYaml(input: InputFile, text: string, sink: FindingSink): Pro
     return { lineCounter, list: Array.isArray(docs) ? docs : [docs], text: t };
   };
   // An unquoted Go template action ({{ .Values.x }}) is a Helm chart or similar, not YAML yet.
-  const action = /^[^#'"\n]*?(\{\{-?[^}\n]*\}\})/m.exec(text);
+  const action = unquotedTemplateAction(text);
   if (action) {
-    const pos = offsetLocator(text)(action.index + action[0].length - action[1]!.length);
-    sink.add({ file: input.file, dir: input.dir, locate: () => pos }, 'BRD107', '', `this is a template, not YAML yet: Go template action ${JSON.stringify(action[1]!.slice(0, 40))} at line ${pos.line} must be rendered first`, 'render it first (helm template, or the tool that fills it in), then validate the output');
+    const pos = offsetLocator(text)(action.offset);
+    sink.add({ file: input.file, dir: input.dir, locate: () => pos }, 'BRD107', '', `this is a template, not YAML yet: Go template action ${JSON.stringify(action.action.slice(0, 40))} at line ${pos.line} must be rendered first`, 'render it first (helm template, or the tool that fills it in), then validate the output');
     return [];
   }
   let parsed = parse(text);

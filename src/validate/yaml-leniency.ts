@@ -97,3 +97,23 @@ export function reindentFlowContinuations(text: string): Reindented | undefined 
   }
   return { text: out, shifts };
 }
+
+/**
+ * An unquoted Go template action ({{ .Values.x }}) in YAML structure, outside block scalars
+ * (where alerting rules and the like keep theirs as text): a Helm chart, not YAML yet.
+ */
+export function unquotedTemplateAction(text: string): { offset: number; action: string } | undefined {
+  const lines = text.split('\n');
+  let offset = 0;
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l]!;
+    const m = /^[^#'"]*?(\{\{-?[^}]*\}\})/.exec(line);
+    if (m) return { offset: offset + m.index + m[0].length - m[1]!.length, action: m[1]! };
+    offset += line.length + 1;
+    if (BLOCK_SCALAR.test(line)) {
+      const indent = line.length - line.trimStart().length;
+      while (l + 1 < lines.length && (lines[l + 1]!.trim() === '' || lines[l + 1]!.search(/\S/) > indent)) offset += lines[++l]!.length + 1;
+    }
+  }
+  return undefined;
+}

@@ -23,6 +23,13 @@ describe('YAML as kubectl reads it', () => {
     expect(reindentFlowContinuations("a:\n  b: '{\nc: 1\n")).toBeUndefined();
   });
 
+  it('a Go template action in YAML structure is a template; one in a block scalar is text', async () => {
+    const chart = await validateTexts({ 'chart.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n' });
+    expect(chart.findings.map((f) => [f.code, f.line, f.column])).toEqual([['BRD107', 4, 9]]);
+    const rules = await validateTexts({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  alert.tmpl: |\n    summary: {{ $labels.instance }} is down\n' });
+    expect(rules.findings).toEqual([]);
+  });
+
   it('findings inside such a value keep the file position', async () => {
     const text = ['apiVersion: k8s.cni.cncf.io/v1', 'kind: NetworkAttachmentDefinition', 'metadata:', '  name: n', 'spec:', "  config: '{", '  "cniVersion": "1.0.0",', '  "type": "macvlan",', '  "mode": "bridged"', "}'", ''].join('\n');
     const { findings } = await validateTexts({ 'nad.yaml': text });
